@@ -1,0 +1,1 @@
+//! Policy: cmdline → local volumes → network → hand-off, within one deadline.

@@ -1,0 +1,1 @@
+//! Renders and writes the hand-off of INTEROP.md.

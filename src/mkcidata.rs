@@ -1,0 +1,1 @@
+//! `cloudseed mkcidata`: writes a FAT image labelled `cidata`, like `cloud-localds`.
