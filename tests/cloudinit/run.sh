@@ -58,7 +58,16 @@ in_namespace() {
   cp -a "$c/out/." "$r/run/"
   mount -t proc proc "$r/proc"
   mount -t sysfs sysfs "$r/sys"   # fresh: shows this netns's links only
-  mount --bind /dev "$r/dev"
+  # a minimal /dev, not a bind of the host's: cloud-init's NoCloud also
+  # probes block devices by label and must not find the host's (or another
+  # test's) cidata loop device
+  mount -t tmpfs -o mode=0755 tmpfs "$r/dev"
+  for s in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do
+    mknod -m 0666 "$r/dev/${s%%:*}" c "$(echo "$s" | cut -d: -f2)" "${s##*:}"
+  done
+  ln -s /proc/self/fd "$r/dev/fd"
+  ln -s /proc/self/fd/0 "$r/dev/stdin"; ln -s /proc/self/fd/1 "$r/dev/stdout"; ln -s /proc/self/fd/2 "$r/dev/stderr"
+  mkdir "$r/dev/shm" "$r/dev/pts"
   [ -z "$extra" ] || install -m 0644 "$extra" "$r/etc/cloud/cloud.cfg.d/"
   sha256sum < "$r/run/cloud-init/cloud.cfg" > "$c/cfg.before"
   chroot "$r" /usr/lib/cloud-init/ds-identify > "$c/ds-identify.out" 2>&1
