@@ -212,9 +212,7 @@ pub fn yaml_string(bytes: &[u8], indent: usize) -> Option<String> {
             '\u{2028}' => out.push_str("\\L"),
             '\u{2029}' => out.push_str("\\P"),
             ' '..='~' => out.push(c),
-            c if c < '\u{a0}' => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
+            c if c < '\u{a0}' => out.push_str(&format!("\\x{:02x}", c as u32)),
             c if block_safe(c) => out.push(c),
             c if (c as u32) <= 0xffff => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push_str(&format!("\\U{:08x}", c as u32)),
