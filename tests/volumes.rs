@@ -1120,3 +1120,63 @@ fn mkcidata_image_mounts_with_kernel_vfat() {
     );
     assert_eq!(String::from_utf8_lossy(&label).trim(), "cidata");
 }
+
+// ------------------------------------------------------ committed fixtures
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/volumes")
+        .join(name)
+}
+
+/// The bytes make.sh puts in the fixtures: `seq 1 2000 | head -c 5000`.
+fn fixture_user_data() -> Vec<u8> {
+    let mut v: Vec<u8> = (1..=2000)
+        .flat_map(|n| format!("{n}\n").into_bytes())
+        .collect();
+    v.truncate(5000);
+    v
+}
+
+#[test]
+fn fixture_fatfs_panic_is_contained() {
+    let err = read_device(&fixture("fat12-cluster1.img"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("internal panic contained: fatfs"), "{err}");
+}
+
+#[test]
+fn fixture_fat_boot_sector_label() {
+    let seed = Seed {
+        meta_data: b"instance-id: fixture\n".to_vec(),
+        user_data: fixture_user_data(),
+        ..Seed::default()
+    };
+    expect_nocloud(&fixture("fat12-bootlabel.img"), "cidata", Fs::Vfat, &seed);
+}
+
+#[test]
+fn fixture_iso_multi_extent() {
+    let seed = Seed {
+        meta_data: b"instance-id: fixture\n".to_vec(),
+        user_data: fixture_user_data(),
+        ..Seed::default()
+    };
+    expect_nocloud(
+        &fixture("iso-multi-extent.iso"),
+        "cidata",
+        Fs::Iso9660,
+        &seed,
+    );
+}
+
+#[test]
+fn fixture_iso_directory_loop() {
+    let data = fs::read(fixture("iso-dir-loop.iso")).unwrap();
+    let mut iso = IsoFs::open(Cursor::new(data)).unwrap();
+    let err = iso.find(&["openstack", "openstack", "latest"]).unwrap_err();
+    assert_eq!(err.to_string(), "malformed iso9660 directory loop");
+    let (_, found) = read_device(&fixture("iso-dir-loop.iso")).unwrap();
+    assert_eq!(found.unwrap().kind, Kind::ConfigDrive);
+}
