@@ -636,9 +636,8 @@ fn iso_multi_extent_file() {
     data[rec..rec + len].copy_from_slice(&recs[0]);
     data[end..end + len].copy_from_slice(&recs[1]);
     data[end + len..end + 2 * len].copy_from_slice(&recs[2]);
-    // Directory order matters: move the original's neighbours after it is not
-    // needed because records between the parts would break the chain, so the
-    // test also checks that the records are adjacent.
+    // The parts of a multi-extent file must be adjacent records; user-data
+    // sorts last, so appending after it keeps them so.
     assert_eq!(rec + len, end, "user-data should be the last record");
     fs::write(&img, &data).unwrap();
     expect_nocloud(&img, "cidata", Fs::Iso9660, &seed);

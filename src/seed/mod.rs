@@ -82,19 +82,17 @@ pub struct Found {
 pub fn read_device(path: &Path) -> Result<(Option<Volume>, Option<Found>)> {
     use rustix::fs::{Mode, OFlags};
     let shown = path.display();
-    let fd = rustix::fs::open(
-        path,
-        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| Error::io("open", &shown, e.into()))?;
-    let disk = std::fs::File::from(fd);
-    match read_volume(disk) {
-        Err(Error::Io { source, .. })
-            if source.raw_os_error() == Some(rustix::io::Errno::NOMEDIUM.raw_os_error()) =>
-        {
-            Ok((None, None))
-        }
+    let no_medium =
+        |e: &std::io::Error| e.raw_os_error() == Some(rustix::io::Errno::NOMEDIUM.raw_os_error());
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let fd = match rustix::fs::open(path, flags, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(e) if e == rustix::io::Errno::NOMEDIUM => return Ok((None, None)),
+        Err(e) => return Err(Error::io("open", &shown, e.into())),
+    };
+    match read_volume(std::fs::File::from(fd)) {
+        Err(Error::Io { source, .. }) if no_medium(&source) => Ok((None, None)),
+        // The generic reader names the volume vaguely; name the device.
         Err(Error::Io { op, source, .. }) => Err(Error::io(op, shown, source)),
         other => other,
     }
