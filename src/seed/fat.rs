@@ -8,8 +8,10 @@ use super::{
     configdrive, Found, Fs, Kind, Seed, Volume, MAX_DIR_ENTRIES, MAX_FILE_BYTES, SEED_FILES,
 };
 use crate::error::{Error, Result};
+use std::cell::Cell;
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Once;
 
 /// Worst honest case: four 16 MiB files in 512-byte clusters, each cluster
 /// costing one small buffered FAT read besides its data; twice that is plenty.
@@ -26,20 +28,53 @@ pub fn read_volume<R: Read + Seek>(disk: R, boot: &FatBoot) -> Result<(Volume, O
             left: READ_BUDGET,
         },
     ));
-    match catch_unwind(AssertUnwindSafe(|| read_fenced(disk, boot))) {
-        Ok(r) => r,
-        Err(payload) => {
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            Err(Error::panicked(format!(
-                "fatfs on a corrupt fat volume: {}",
-                msg.lines().next().unwrap_or("")
-            )))
-        }
-    }
+    quiet_panics_in_fence();
+    IN_FENCE.with(|f| f.set(true));
+    let result = catch_unwind(AssertUnwindSafe(|| read_fenced(disk, boot)));
+    IN_FENCE.with(|f| f.set(false));
+    result.unwrap_or_else(|payload| {
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        let at = PANIC_AT.with(|p| p.take()).unwrap_or_default();
+        Err(Error::panicked(format!(
+            "fatfs on a corrupt fat volume: {}{at}",
+            msg.lines().next().unwrap_or("")
+        )))
+    })
+}
+
+thread_local! {
+    /// Set while this thread runs fatfs inside the fence.
+    static IN_FENCE: Cell<bool> = const { Cell::new(false) };
+    /// Where the fenced panic happened, for the error message.
+    static PANIC_AT: Cell<Option<String>> = const { Cell::new(None) };
+}
+
+/// A panic inside the fence is an expected, reported error, so the default
+/// hook's message and backtrace would only clutter the boot console. Installed
+/// once; panics outside the fence (any thread) still reach the previous hook.
+fn quiet_panics_in_fence() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if IN_FENCE.with(|f| f.get()) {
+                let at = info.location().map(|l| {
+                    format!(
+                        " at {}:{}",
+                        l.file().rsplit("/src/").next().unwrap_or(""),
+                        l.line()
+                    )
+                });
+                PANIC_AT.with(|p| p.set(at));
+            } else {
+                previous(info);
+            }
+        }));
+    });
 }
 
 fn read_fenced<T: fatfs::ReadWriteSeek>(
