@@ -132,11 +132,13 @@ class Handler(BaseHTTPRequestHandler):
             self.head(200, [("Content-Length", str(len(data)))])
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()
-            # SO_LINGER with a zero timeout: close() sends RST, not FIN.
+            # SO_LINGER with a zero timeout: close() sends RST, not FIN. Close
+            # the fd itself so that socketserver's shutdown(SHUT_WR) cannot
+            # send a FIN first.
             self.connection.setsockopt(
                 socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
             )
-            self.connection.close()
+            os.close(self.connection.detach())
             return
         if mode == "truncated-chunked":
             self.head(200, [("Transfer-Encoding", "chunked")])
