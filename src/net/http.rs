@@ -499,6 +499,13 @@ fn outcome_of(r: &Result<Response>) -> String {
     }
 }
 
+/// Exponential backoff with jitter; a server's Retry-After (delta-seconds)
+/// raises it but never lowers it, so "Retry-After: 0" is no busy loop.
+fn retry_delay(retries: u32, retry_after: Option<u64>, jitter: u32) -> Duration {
+    let backoff = time::backoff(retries, BACKOFF_BASE, BACKOFF_CAP, jitter);
+    backoff.max(Duration::from_secs(retry_after.unwrap_or(0)))
+}
+
 fn check_scheme(url: &Url) -> Result<()> {
     if url.scheme != Scheme::Http {
         return Err(Error::unsupported(format!("{url} (only http is fetched)")));
@@ -568,9 +575,7 @@ pub fn get(
             }
             Next::Retry(e, after) => (e, after),
         };
-        // Retry-After is a floor: "0" must not turn into a busy loop.
-        let backoff = time::backoff(retries, BACKOFF_BASE, BACKOFF_CAP, sys::random_u32());
-        let delay = backoff.max(Duration::from_secs(retry_after.unwrap_or(0)));
+        let delay = retry_delay(retries, retry_after, sys::random_u32());
         retries += 1;
         let now = sys::now();
         // Never sleep past the deadline: give up with the last error instead.
@@ -836,6 +841,17 @@ mod tests {
             Next::Retry(..)
         ));
         assert!(check_scheme(&url("https://h/")).is_err());
+    }
+
+    #[test]
+    fn retry_delays() {
+        // jitter 125 = no jitter at 500 ms (a quarter is 125).
+        assert_eq!(retry_delay(0, None, 125), Duration::from_millis(500));
+        assert_eq!(retry_delay(2, None, 500), Duration::from_millis(2000));
+        assert_eq!(retry_delay(9, None, 2000), BACKOFF_CAP);
+        assert_eq!(retry_delay(0, Some(3), 0), Duration::from_secs(3));
+        assert_eq!(retry_delay(3, Some(0), 1000), Duration::from_secs(4));
+        assert_eq!(retry_delay(0, Some(u64::MAX), 0).as_secs(), u64::MAX);
     }
 
     #[test]
