@@ -73,11 +73,14 @@ hostonly_cmdline="no"
 add_dracutmodules+=" cloudseed "
 EOF
       in_root apt-get -q update
-      # replaces initramfs-tools (Conflicts); dracut provides linux-initramfs-tool
+      # replaces initramfs-tools (Conflicts); dracut provides linux-initramfs-tool.
+      # Its trigger already builds the initrd with the config above.
       in_root apt-get -q -y install --no-install-recommends dracut
       in_root apt-get clean
       rm -rf "$r"/var/lib/apt/lists/*
-      in_root dracut --force --no-hostonly --kver "$kver" "/boot/initrd.img-$kver"
+      if ! in_root lsinitrd "/boot/initrd.img-$kver" | grep -q 'cloudseed.service$'; then
+        in_root dracut --force --no-hostonly --kver "$kver" "/boot/initrd.img-$kver"
+      fi
       in_root lsinitrd "/boot/initrd.img-$kver" > "$r.list" ;;
   esac
   rm -f "$r/usr/sbin/policy-rc.d"
