@@ -2,3 +2,6 @@
 //! once in `new_checked`, after which no accessor panics.
 
 pub mod dhcpv4;
+pub mod ipv4;
+pub mod netlink;
+pub mod udp;
