@@ -1,3 +1,106 @@
-fn main() {
-    std::process::exit(0);
+//! The binary's edge: arguments, logger, exit code.
+
+use cloudseed::cli::{self, Command};
+use cloudseed::{agent, logger, mkcidata, seed};
+use std::path::Path;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cmd = match cli::parse(std::env::args().skip(1)) {
+        Ok(c) => c,
+        Err(msg) => {
+            eprintln!("cloudseed: {msg}\nTry 'cloudseed --help'.");
+            return ExitCode::from(2);
+        }
+    };
+    match cmd {
+        Command::Help => {
+            print!("{}", cli::HELP);
+            ExitCode::SUCCESS
+        }
+        Command::Version => {
+            println!("cloudseed {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Command::Run(args) => {
+            // The console in the initramfs is /dev/kmsg; a test or a person
+            // running with --run-dir wants the messages on stderr.
+            let kmsg = args.run_dir.is_none().then_some(Path::new("/dev/kmsg"));
+            let level = if args.verbose {
+                log::LevelFilter::Debug
+            } else {
+                log::LevelFilter::Info
+            };
+            logger::init(kmsg, level);
+            match agent::Job::from_args(&args) {
+                Ok(job) => ExitCode::from(agent::run(&job)),
+                Err(e) => {
+                    log::error!("{e}");
+                    ExitCode::from(agent::EXIT_SOURCE_FAILED)
+                }
+            }
+        }
+        Command::Probe(paths) => {
+            logger::init(None, log::LevelFilter::Warn);
+            for p in &paths {
+                println!("{}", probe_line(p));
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Mkcidata(m) => {
+            logger::init(None, log::LevelFilter::Info);
+            match make_cidata(&m) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("cloudseed: mkcidata: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+    }
+}
+
+fn probe_line(p: &Path) -> String {
+    let name = p.display();
+    match seed::read_device(p) {
+        Ok((None, _)) => format!("{name}: no vfat or iso9660 volume"),
+        Ok((Some(v), None)) => format!("{name}: {} label={:?}: no match", v.fs.name(), v.label),
+        Ok((Some(v), Some(f))) => {
+            let mut s = format!("{name}: {} label={:?}: ", v.fs.name(), v.label);
+            match &f.seed {
+                Some(seed) => {
+                    s.push_str(&format!(
+                        "nocloud meta-data={}B user-data={}B",
+                        seed.meta_data.len(),
+                        seed.user_data.len()
+                    ));
+                    if let Some(vd) = &seed.vendor_data {
+                        s.push_str(&format!(" vendor-data={}B", vd.len()));
+                    }
+                    if let Some(nc) = &seed.network_config {
+                        s.push_str(&format!(" network-config={}B", nc.len()));
+                    }
+                }
+                None => s.push_str("config-2"),
+            }
+            s
+        }
+        Err(e) => format!("{name}: error: {e}"),
+    }
+}
+
+fn make_cidata(m: &cli::MkcidataArgs) -> Result<(), String> {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let mut files: Vec<(&str, Vec<u8>)> = vec![
+        ("meta-data", read(&m.meta_data)?),
+        ("user-data", read(&m.user_data)?),
+    ];
+    if let Some(p) = &m.vendor_data {
+        files.push(("vendor-data", read(p)?));
+    }
+    if let Some(p) = &m.network_config {
+        files.push(("network-config", read(p)?));
+    }
+    let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, d)| (*n, d.as_slice())).collect();
+    mkcidata::write_image(&m.out, &refs).map_err(|e| e.to_string())
 }

@@ -17,6 +17,7 @@ impl Instant {
     pub const fn millis(self) -> u64 {
         self.0
     }
+    #[allow(clippy::should_implement_trait)]
     pub fn add(self, d: Duration) -> Self {
         Instant(
             self.0
