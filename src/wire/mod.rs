@@ -2,6 +2,7 @@
 //! once in `new_checked`, after which no accessor panics.
 
 pub mod dhcpv4;
+pub mod dns;
 pub mod ipv4;
 pub mod netlink;
 pub mod udp;
