@@ -45,13 +45,19 @@ ns_setup() {
   ip -n "$CLI" link set lo up
 }
 
-# start_dnsmasq [extra args…]: DHCP on s0 only, DNS with seed.test.
+# start_dnsmasq [extra args…]: DHCP on the interfaces in $DHCP_IFS (default
+# s0), DNS with a host record seed.test. Router and DNS server default to
+# dnsmasq's own address on each subnet. --no-ping: no 3 s address probe.
 start_dnsmasq() {
   : >"$WORK/dnsmasq.log"
+  local i args=()
+  for i in ${DHCP_IFS:-s0}; do
+    args+=(--interface="$i" --dhcp-range=10.77.${i#s}.100,10.77.${i#s}.150,255.255.255.0,1h)
+  done
+  # DNS is answered on s0 only when DHCP runs on s1 alone
+  [[ " ${DHCP_IFS:-s0} " == *" s0 "* ]] || args+=(--interface=s0)
   ip netns exec "$SRV" dnsmasq --keep-in-foreground --no-resolv --no-hosts \
-    --bind-interfaces --interface=s0 --except-interface=lo \
-    --dhcp-range=10.77.0.100,10.77.0.150,255.255.255.0,1h \
-    --dhcp-option=option:router,10.77.0.1 --dhcp-option=option:dns-server,10.77.0.1 \
+    --bind-interfaces --except-interface=lo --no-ping "${args[@]}" \
     --dhcp-leasefile="$WORK/leases" --host-record=seed.test,10.77.0.1 \
     --log-dhcp --log-queries --log-facility="$WORK/dnsmasq.log" \
     --pid-file="$WORK/dnsmasq.dpid" "$@" &
