@@ -318,14 +318,13 @@ impl Client {
 
     /// Gives up: a DHCPRELEASE to send when bound (RFC 2131 4.4.6), nothing
     /// otherwise. The client is inert afterwards.
-    pub fn release(&mut self, now: Instant) -> Option<Transmit> {
+    pub fn release(&mut self) -> Option<Transmit> {
         let state = std::mem::replace(&mut self.state, State::Stopped);
         let State::Bound(lease) = state else {
             return None;
         };
         let mut client_id = vec![1u8];
         client_id.extend_from_slice(&self.config.mac);
-        let _ = now;
         // RFC 2131 table 5: a RELEASE carries ciaddr, no secs, no requested
         // address, and a fresh xid is allowed; we keep ours for tracing.
         let msg = dhcpv4::Message {
@@ -488,12 +487,12 @@ mod tests {
         assert_eq!(l.gateway(), Some(SERVER));
         assert_eq!(c.poll_at(), None);
         recv!(c, time 100_000, []);
-        let rel = c.release(t(50)).unwrap();
+        let rel = c.release().unwrap();
         assert_eq!((rel.src, rel.dst), (ADDR, SERVER));
         let m = dhcpv4::parse(&rel.payload).unwrap();
         assert_eq!(m.options.message_type, Some(MessageType::Release));
         assert_eq!(m.ciaddr, ADDR);
-        assert!(c.release(t(60)).is_none());
+        assert!(c.release().is_none());
     }
 
     #[test]

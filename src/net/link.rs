@@ -126,6 +126,11 @@ pub fn select(links: &[LinkInfo], cmd: &Cmdline) -> Selection {
         if let Some(s) = pick(specs, "ip=", &mut unmatched) {
             return Some(s);
         }
+        // ifname=<name>:<mac> on its own names the interface dracut would use.
+        let specs = cmd.ifnames.iter().map(|(_, m)| mac_str(m)).collect();
+        if let Some(s) = pick(specs, "ifname=", &mut unmatched) {
+            return Some(s);
+        }
         if let Some(list) = &cmd.knobs.interface {
             let specs = list
                 .split(',')

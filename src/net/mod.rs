@@ -419,11 +419,7 @@ fn bring_up(
     }
     let mut dns = lease.dns.clone();
     dns.extend(ip_dns.iter().filter(|d| !lease.dns.contains(d)));
-    let reason = if sel.reason == "first lease" && candidates.len() == 1 {
-        "only wired link"
-    } else {
-        sel.reason
-    };
+    let reason = sel.reason;
     Ok(Up {
         link,
         reason,

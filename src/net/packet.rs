@@ -196,7 +196,7 @@ pub fn acquire(
 
 /// Sends a DHCPRELEASE for the session's lease, if it has one.
 pub fn release(s: &mut Session) {
-    if let Some(tx) = s.client.release(sys::now()) {
+    if let Some(tx) = s.client.release() {
         match transmit(s.fd.as_fd(), s.link.index, &tx) {
             Ok(()) => debug!("dhcp: released {} on {}", tx.src, s.link.name),
             Err(e) => debug!("dhcp: release on {}: {e}", s.link.name),
