@@ -377,13 +377,20 @@ fn read_some<S: Read>(stream: &mut S, buf: &mut [u8], url: &Url) -> Result<usize
     }
 }
 
+/// Ends in a short lower-case cause ("refused", "reset" …) that the report
+/// keeps as the attempt's outcome.
 fn io_error(op: &str, url: &Url, e: io::Error) -> Error {
-    match e.kind() {
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
-            Error::timeout(format!("http {op} {url}"))
-        }
-        _ => Error::net(format!("http {op} {url}: {e}")),
-    }
+    use io::ErrorKind as K;
+    let cause = match e.kind() {
+        K::TimedOut | K::WouldBlock => return Error::timeout(format!("http {op} {url}")),
+        K::ConnectionRefused => "refused".to_string(),
+        K::ConnectionReset => "reset".to_string(),
+        K::ConnectionAborted => "aborted".to_string(),
+        K::BrokenPipe => "broken pipe".to_string(),
+        K::HostUnreachable | K::NetworkUnreachable => "unreachable".to_string(),
+        _ => e.to_string().to_ascii_lowercase(),
+    };
+    Error::net(format!("http {op} {url}: {cause}"))
 }
 
 /// A TCP stream whose every read and write is bounded by both a per-call
@@ -477,10 +484,17 @@ fn judge(url: &Url, r: Result<Response>) -> Next {
     }
 }
 
+/// The report's short word for one attempt: the status, or what went wrong.
 fn outcome_of(r: &Result<Response>) -> String {
     match r {
         Ok(resp) => resp.head.status.to_string(),
         Err(Error::Timeout { .. }) => "timeout".into(),
+        // io_error puts the cause last.
+        Err(Error::Net { what }) => what.rsplit(": ").next().unwrap_or(what).to_string(),
+        Err(Error::Truncated { .. }) => "truncated".into(),
+        Err(Error::Limit { .. }) => "over limit".into(),
+        Err(Error::Malformed { .. }) => "malformed".into(),
+        Err(Error::Unsupported { .. }) => "unsupported".into(),
         Err(e) => e.to_string(),
     }
 }
