@@ -378,6 +378,10 @@ fn bring_up(
             })
         })
         .collect();
+    if candidates.is_empty() {
+        lower(rtnl, None);
+        return Err(Error::net("no chosen interface has a hardware address"));
+    }
     let hostname = cmd.ip.iter().find_map(|a| a.hostname.clone());
     let (session, lease) = match packet::acquire(
         rtnl,

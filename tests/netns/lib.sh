@@ -95,7 +95,7 @@ reset_client() {
   local i
   for i in 0 1; do
     ip -n "$CLI" addr flush dev c$i
-    ip -n "$CLI" link set c$i down
+    ip -n "$CLI" link set c$i down mtu 1500
   done
   ip -n "$CLI" route flush table main 2>/dev/null
 }

@@ -136,7 +136,22 @@ after=$(grep -c "DHCPDISCOVER" "$WORK/dnsmasq.log")
 if [ $RC = 0 ] && [ "$before" = "$after" ] && [ "$(report 'r["network"]["address"]')" = 10.77.0.60 ] && msg=$(clean_after); then
   ok static-ip; else bad static-ip "$(why) ${msg:-} discovers $before -> $after"; fi
 
-# 9. Fault: the DHCP server is silent; the run ends by --timeout with exit 1.
+# 9. Options 121 (over 3) and 26 applied; teardown restores the MTU.
+stop_dnsmasq
+start_dnsmasq --dhcp-option=option:mtu,1400 \
+  --dhcp-option=option:classless-static-route,192.168.50.0/24,10.77.0.2,0.0.0.0/0,10.77.0.1
+reset_client
+run_cs "cloud-config-url=http://10.77.0.1/cc cloudseed.interface=c0 cloudseed.network=keep"
+routes=$(ip -n "$CLI" -4 route show table main | tr '\n' '|')
+kept_ok=no
+if [ $RC = 0 ] && ip -n "$CLI" link show c0 | grep -q "mtu 1400" &&
+  [[ $routes == *"192.168.50.0/24 via 10.77.0.2"* ]] && [[ $routes == *"default via 10.77.0.1"* ]]; then kept_ok=yes; fi
+reset_client
+run_cs "cloud-config-url=http://10.77.0.1/cc cloudseed.interface=c0"
+if [ $kept_ok = yes ] && [ $RC = 0 ] && ip -n "$CLI" link show c0 | grep -q "mtu 1500" && msg=$(clean_after); then
+  ok classless-routes-and-mtu; else bad classless-routes-and-mtu "$(why) kept=$kept_ok routes=$routes ${msg:-}"; fi
+
+# 10. Fault: the DHCP server is silent; the run ends by --timeout with exit 1.
 stop_dnsmasq
 reset_client
 run_cs "cloud-config-url=http://10.77.0.1/cc cloudseed.interface=c0" 3
