@@ -105,7 +105,16 @@ pub fn run(
     if matches!(up.source, Source::Reused) {
         entry.left = Some("kept".into());
     } else if keep {
-        out.klibc_conf = Some((up.link.name.clone(), klibc::render(&klibc_conf(&up))));
+        let mut conf = klibc_conf(&up);
+        if conf.hostname.is_empty() {
+            // klibc keeps the ip= host name when the server sends none.
+            conf.hostname = cmd
+                .ip
+                .iter()
+                .find_map(|a| a.hostname.clone())
+                .unwrap_or_default();
+        }
+        out.klibc_conf = Some((up.link.name.clone(), klibc::render(&conf)));
         entry.left = Some("kept".into());
         info!("network: keeping {}", up.link.name);
     } else {

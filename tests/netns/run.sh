@@ -111,19 +111,22 @@ if [ ! -d "$CI/root/usr/lib/python3/dist-packages/cloudinit" ]; then
   mkdir -p "$CI" && (cd "$CI" && apt-get download -q cloud-init >/dev/null 2>&1 && dpkg-deb -x cloud-init_*.deb root)
 fi
 klibc_ok() { # $1 = conf file, $2 = device: cloud-init's _klibc_to_config_entry accepts it
-  PYTHONPATH=$CI/root/usr/lib/python3/dist-packages "$PY" - "$1" "$2" <<'PY'
+  PYTHONPATH=$CI/root/usr/lib/python3/dist-packages "$PY" - "$1" "$2" "$3" <<'PY'
 import sys
 from cloudinit.net import cmdline
 name, cfg = cmdline._klibc_to_config_entry(open(sys.argv[1]).read())
 assert name == sys.argv[2], name
 assert cfg["subnets"][0]["type"] == "dhcp", cfg
+content = open(sys.argv[1]).read()
+if "ip=::::h:" in sys.argv[3]:
+    assert "HOSTNAME='h'" in content, content
 print(cfg)
 PY
 }
 for c in "ip=dhcp cloudseed.interface=c0" "ip=::::h:BOOTIF:dhcp BOOTIF=01-${MAC0//:/-}"; do
   reset_client
   run_cs "cloud-config-url=http://10.77.0.1/cc $c"
-  if [ $RC = 0 ] && [ -f "$RUN/net-c0.conf" ] && out=$(klibc_ok "$RUN/net-c0.conf" c0 2>&1) &&
+  if [ $RC = 0 ] && [ -f "$RUN/net-c0.conf" ] && out=$(klibc_ok "$RUN/net-c0.conf" c0 "$c" 2>&1) &&
     [ "$(report 'r["network"]["left"]')" = kept ] && ip -n "$CLI" -4 addr show c0 | grep -q "inet 10.77.0.1"; then
     ok "keep-network ($c)"; else bad "keep-network ($c)" "$(why) ${out:-}"; fi
 done
