@@ -80,11 +80,10 @@ pub fn run(
     report: &mut Report,
 ) -> Outcome {
     let mut out = Outcome::default();
+    let now = sys::now();
     let work = deadline.min_after(
-        sys::now(),
-        deadline
-            .remaining(sys::now())
-            .saturating_sub(TEARDOWN_RESERVE),
+        now,
+        deadline.remaining(now).saturating_sub(TEARDOWN_RESERVE),
     );
     let mut rtnl = match Rtnl::open() {
         Ok(r) => r,

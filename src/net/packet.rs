@@ -76,6 +76,7 @@ pub fn acquire(
     report: &mut Report,
 ) -> Result<(Session, Lease)> {
     let mut has_carrier: Vec<bool> = vec![false; candidates.len()];
+    let mut dead: Vec<bool> = vec![false; candidates.len()];
     let mut sessions: Vec<Session> = Vec::new();
     let mut rescan = true;
     let mut buf = vec![0u8; 4096];
@@ -91,9 +92,16 @@ pub fn acquire(
         }
         // Start a client on each link that has just gained carrier.
         for (i, c) in candidates.iter().enumerate() {
-            if has_carrier[i] && !sessions.iter().any(|s| s.link.index == c.index) {
-                let fd =
-                    sys::packet_socket(c.index).map_err(|e| Error::io("socket", &c.name, e))?;
+            if has_carrier[i] && !dead[i] && !sessions.iter().any(|s| s.link.index == c.index) {
+                let fd = match sys::packet_socket(c.index) {
+                    Ok(fd) => fd,
+                    // One link we cannot open (gone, renamed) must not stop the others.
+                    Err(e) => {
+                        report.warn(format!("dhcp: {}: packet socket: {e}", c.name));
+                        dead[i] = true;
+                        continue;
+                    }
+                };
                 debug!("dhcp: {} has carrier, starting", c.name);
                 let config = dhcp::Config {
                     mac: c.mac,
