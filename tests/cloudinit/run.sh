@@ -1,5 +1,5 @@
 #!/bin/bash
-# apt: debootstrap debian-archive-keyring dosfstools mtools util-linux iproute2 coreutils
+# apt: debootstrap debian-archive-keyring dosfstools mtools util-linux iproute2 coreutils dnsmasq-base python3
 # Real cloud-init (Debian 12: 22.4.2, Debian 13: 25.1.4) consumes cloudseed's
 # hand-off (INTEROP.md section 2). Per suite and case: cloudseed reads a
 # cidata FAT image and writes RUN/; RUN/ becomes /run of a throwaway overlay
@@ -9,8 +9,12 @@
 #   seed          hostname, user + ssh key, runcmd, network-config "from ds",
 #                 ds-identify keeps cloud.cfg, status names NoCloud + /run seed
 #   image-no-net  the image's `network: {config: disabled}` still wins
+#   cc-url        cloud-config-url fetched by cloudseed's own DHCP + HTTP (in
+#                 tests/netns/lib.sh's namespaces, dnsmasq + httpd.py) plus the
+#                 cidata seed: cloud.cfg = URL content + datasource keys, and
+#                 cloud-init applies both
 # env: CLOUDSEED_BIN (use this binary instead of building), CLOUDSEED_CACHE,
-#      SUITES (default "bookworm trixie"), KEEP=1 (keep the work dir)
+#      SUITES ("bookworm trixie"), CASES ("seed image-no-net cc-url"), KEEP=1
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -81,7 +85,7 @@ in_namespace() {
   chroot "$r" cloud-init status --long > "$c/status.out" 2>&1
   cp "$r/etc/hostname" "$r/etc/passwd" "$r/var/log/cloud-init.log" "$c/got/" 2>/dev/null
   cp "$r/home/seeduser/.ssh/authorized_keys" "$c/got/" 2>/dev/null
-  cp "$r/var/tmp/cloudseed-runcmd-marker" "$c/got/" 2>/dev/null
+  cp "$r/var/tmp/cloudseed-runcmd-marker" "$r/var/tmp/cloudseed-from-url" "$c/got/" 2>/dev/null
   for s in etc/network/interfaces.d/50-cloud-init etc/netplan/50-cloud-init.yaml \
            etc/systemd/network/10-cloud-init-eth0.network; do
     [ -e "$r/$s" ] && cat "$r/$s" >> "$c/got/rendered-net"
@@ -109,14 +113,31 @@ check_common() {
   return 0
 }
 
+# run_cc_url CASEDIR: cloudseed with cloud-config-url= and the cidata image,
+# in a client namespace whose only way out is a veth to dnsmasq + httpd.py
+run_cc_url() (
+  NS_TAG=csci$$
+  # shellcheck source=../netns/lib.sh
+  . "$REPO/tests/netns/lib.sh"
+  trap ns_cleanup EXIT
+  ns_setup && start_httpd && start_dnsmasq || exit 1
+  cp "$FIX/cc-url.cfg" "$SEED/cc"
+  ip netns exec "$CLI" "$BIN" --cmdline "cloud-config-url=http://10.77.0.1/cc cloudseed.interface=c0" \
+    --device "$1/cidata.img" --run-dir "$1/out" --timeout 30
+)
+
 run_case() { # SUITE ROOT CASE
   local suite=$1 root=$2 name=$1/$3 c=$WORK/$1-$3 extra= why t0=$SECONDS
   mkdir -p "$c/out"
   [ "$3" = image-no-net ] && extra=$FIX/99-no-net.cfg
   if ! mkcidata "$c/cidata.img" > "$c/mkcidata.out" 2>&1; then ko "$name" "mkfs.vfat/mcopy failed"; return; fi
   local rc=0
-  "$BIN" --cmdline "quiet" --device "$c/cidata.img" --run-dir "$c/out" --no-network \
-    > "$c/cloudseed.out" 2>&1 || rc=$?
+  if [ "$3" = cc-url ]; then
+    run_cc_url "$c" > "$c/cloudseed.out" 2>&1 || rc=$?
+  else
+    "$BIN" --cmdline "quiet" --device "$c/cidata.img" --run-dir "$c/out" --no-network \
+      > "$c/cloudseed.out" 2>&1 || rc=$?
+  fi
   if [ "$rc" != 0 ]; then ko "$name" "cloudseed exited $rc ($(tail -1 "$c/cloudseed.out"))"; return; fi
   if [ ! -s "$c/out/cloud-init/cloud.cfg" ] || [ ! -s "$c/out/cloud-init/.ds-identify.result" ]; then
     ko "$name" "cloudseed wrote no cloud.cfg/.ds-identify.result"; return
@@ -131,6 +152,13 @@ run_case() { # SUITE ROOT CASE
       grep -q 'Applying network configuration from ds' "$log" 2>/dev/null ||
         why+=$'\n'"log lacks 'Applying network configuration from ds'"
       grep -q '192\.0\.2\.10' "$net" 2>/dev/null || why+=$'\n'"no rendered file holds 192.0.2.10" ;;
+    cc-url)
+      head -1 "$c/out/cloud-init/cloud.cfg" | grep -qx '#cloud-config' || why+=$'\n'"cloud.cfg does not start with the URL's #cloud-config"
+      [ "$(stat -c %a "$c/out/cloud-init/cloud.cfg")" = 600 ] || why+=$'\n'"cloud.cfg is not 0600"
+      grep -qx cloudseed-url-ok "$c/got/cloudseed-from-url" 2>/dev/null ||
+        why+=$'\n'"the URL's write_files was not applied"
+      grep -q 'Applying network configuration from ds' "$log" 2>/dev/null ||
+        why+=$'\n'"log lacks 'Applying network configuration from ds'" ;;
     image-no-net)
       grep -q 'network config is disabled' "$log" 2>/dev/null ||
         why+=$'\n'"log lacks 'network config is disabled'"
@@ -147,7 +175,7 @@ for SUITE in ${SUITES:-bookworm trixie}; do
   t=$SECONDS
   if ! ROOT=$("$REPO/tests/lib/debroot.sh" "$SUITE"); then ko "$SUITE" "debroot.sh failed"; continue; fi
   log "root $ROOT ($((SECONDS - t)) s)"
-  for CASE in seed image-no-net; do run_case "$SUITE" "$ROOT" "$CASE"; done
+  for CASE in ${CASES:-seed image-no-net cc-url}; do run_case "$SUITE" "$ROOT" "$CASE"; done
 done
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
