@@ -172,7 +172,7 @@ boot() {
 }
 
 check_boot() { # NAME SERIAL-LOG QEMU-RC WALL-MS
-  local name=$1 proof=$2.proof why= key up kmsg report
+  local name=$1 proof=$2.proof why= key up kmsg report unit
   tr -d '\r' < "$2" | grep -a 'CSP| ' | sed 's/^.*CSP| //' > "$proof"
   key=$(grep '^ *- ssh-ed25519' "$F/user-data" | sed 's/^ *- //')
   [ "$3" = 0 ] || why+="qemu rc=$3$([ "$3" = 124 ] && echo ' (timeout)'); "
@@ -188,8 +188,11 @@ check_boot() { # NAME SERIAL-LOG QEMU-RC WALL-MS
   up=$(sed -n 's/^BEGIN uptime=//p' "$proof")
   kmsg=$(sed -n 's/^cloudseed-kmsg //p' "$proof")
   report=$(sed -n 's/^report //p' "$proof")
+  # dracut: the unit's Starting -> Finished span as systemd logged it
+  unit=$(awk -F'[][]' '/^unit: .*Starting cloudseed/{ s = $2 } /^unit: .*Finished cloudseed/{ f = $2 }
+    END { if (s != "" && f != "") printf " unit=%.0fms", (f - s) * 1000 }' "$proof")
   timings+=("$(printf 'boot %-19s wall=%d.%03ds proof-at-uptime=%ss cloudseed: %s | %s' \
-    "$name" $(($4 / 1000)) $(($4 % 1000)) "${up:-?}" "${kmsg:-no kmsg}" "${report:-no report}")")
+    "$name" $(($4 / 1000)) $(($4 % 1000)) "${up:-?}" "${kmsg:-no kmsg}$unit" "${report:-no report}")")
   log "$name: wall $(($4 / 1000)) s, proof at uptime ${up:-?} s"
   if [ -z "$why" ]; then ok "full/$name"; else ko "full/$name" "${why%; }"; fi
 }
