@@ -11,8 +11,8 @@
 # `cloud-init status --long` done with DataSourceNoCloud and cloudseed's /run
 # seed (cloud-init finding the seed by itself would name /dev/vdb or http://).
 # Root only; no KVM; nothing leaves the machine but the apt-get of dracut.
-# env: BOOT_TIMEOUT (s per boot, 300), VARIANTS ("itools dracut"),
-#      MODES ("cidata net"), CLOUDSEED_CACHE, KEEP=1 (keep the work dir)
+# env: BOOT_TIMEOUT (s per boot, 300), BOOT_VARIANTS ("itools dracut"),
+#      BOOT_MODES ("cidata net"), CLOUDSEED_CACHE, KEEP=1 (keep the work dir)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -204,9 +204,9 @@ BASE=$("$REPO/tests/lib/debroot.sh" bookworm) || { ko setup "debroot.sh bookworm
 timings+=("$(printf '%-24s %4d s' debroot-bookworm $((SECONDS - t)))")
 timed make-build make -s -C "$REPO" build > /dev/null || { ko setup "make build failed"; finish; }
 make_seeds || { ko setup "could not make the seeds"; finish; }
-for v in ${VARIANTS:-itools dracut}; do
+for v in ${BOOT_VARIANTS:-itools dracut}; do
   if ! timed "image-$v" prepare "$v"; then ko "full/$v" "image build failed"; continue; fi
-  for mode in ${MODES:-cidata net}; do
+  for mode in ${BOOT_MODES:-cidata net}; do
     if [ "$mode" = net ] && [ -z "$server_pid" ]; then
       start_server || { ko "full/$v/net" "http server did not start"; continue; }
     fi

@@ -14,7 +14,8 @@
 #                 cidata seed: cloud.cfg = URL content + datasource keys, and
 #                 cloud-init applies both
 # env: CLOUDSEED_BIN (use this binary instead of building), CLOUDSEED_CACHE,
-#      SUITES ("bookworm trixie"), CASES ("seed image-no-net cc-url"), KEEP=1
+#      CLOUDINIT_SUITES ("bookworm trixie"), CLOUDINIT_CASES ("seed image-no-net
+#      cc-url"), KEEP=1
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -171,11 +172,11 @@ run_case() { # SUITE ROOT CASE
   if [ -z "$why" ]; then ok "$name"; else ko "$name" "$why"; KEEP=1; fi
 }
 
-for SUITE in ${SUITES:-bookworm trixie}; do
+for SUITE in ${CLOUDINIT_SUITES:-bookworm trixie}; do
   t=$SECONDS
   if ! ROOT=$("$REPO/tests/lib/debroot.sh" "$SUITE"); then ko "$SUITE" "debroot.sh failed"; continue; fi
   log "root $ROOT ($((SECONDS - t)) s)"
-  for CASE in ${CASES:-seed image-no-net cc-url}; do run_case "$SUITE" "$ROOT" "$CASE"; done
+  for CASE in ${CLOUDINIT_CASES:-seed image-no-net cc-url}; do run_case "$SUITE" "$ROOT" "$CASE"; done
 done
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
