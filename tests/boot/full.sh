@@ -9,7 +9,8 @@
 # stage, which prints the evidence (prefix "CSP| ") on the serial console and
 # lets the VM power off. Asserted: hostname, user + ssh key, runcmd marker,
 # `cloud-init status --long` done with DataSourceNoCloud and cloudseed's /run
-# seed (cloud-init finding the seed by itself would name /dev/vdb or http://).
+# seed (cloud-init finding the seed by itself would name /dev/vdb or http://),
+# and /run/cloud-init/cloud.cfg still cloudseed's after ds-identify ran.
 # Root only; no KVM; nothing leaves the machine but the apt-get of dracut.
 # env: BOOT_TIMEOUT (s per boot, 300), BOOT_VARIANTS ("itools dracut"),
 #      BOOT_MODES ("cidata net"), CLOUDSEED_CACHE, KEEP=1 (keep the work dir)
@@ -185,6 +186,8 @@ check_boot() { # NAME SERIAL-LOG QEMU-RC WALL-MS
     why+="status does not name DataSourceNoCloud; "
   grep -q '^status: .*file:///run/cloud-init/seed/nocloud/' "$proof" ||
     why+="status does not name cloudseed's /run seed; "
+  grep -q '^cfg-head=# cloudseed ' "$proof" && grep -qx 'ds-identify-result=0' "$proof" ||
+    why+="ds-identify did not keep cloudseed's cloud.cfg; "
   up=$(sed -n 's/^BEGIN uptime=//p' "$proof")
   kmsg=$(sed -n 's/^cloudseed-kmsg //p' "$proof")
   report=$(sed -n 's/^report //p' "$proof")
