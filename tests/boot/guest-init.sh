@@ -1,0 +1,56 @@
+#!/bin/sh
+# /init of the fast tier's hand-built initramfs (busybox sh). Sets up what an
+# initramfs has by the time cloudseed runs (proc, sys, devtmpfs, tmpfs /run,
+# drivers loaded, devices present), runs cloudseed with its real defaults,
+# prints everything it wrote base64-encoded between markers on the serial
+# console, and powers off. Kernel cmdline knobs:
+#   csboot.wait=block/vda,net/eth0   /sys/class entries to wait for (udev settle's job)
+PATH=/bin:/sbin:/usr/bin:/usr/sbin
+export PATH
+/bin/busybox mkdir -p /proc /sys /dev /run /tmp
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sysfs /sys
+/bin/busybox mount -t devtmpfs devtmpfs /dev
+/bin/busybox mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
+exec </dev/console >/dev/console 2>&1
+/bin/busybox --install -s /bin
+
+say() { echo "CSBOOT $*"; }
+for m in $(cat /etc/csboot/modules); do
+  insmod "/lib/modules/$m" || say "insmod $m failed"
+done
+
+wait_for=
+for tok in $(cat /proc/cmdline); do
+  case $tok in csboot.wait=*) wait_for=$(echo "${tok#*=}" | tr ',' ' ') ;; esac
+done
+# Bounded wait (200 x 50 ms) for the devices the host attached: SCSI/ATA
+# probing finishes after insmod returns.
+i=0
+while [ $i -lt 200 ]; do
+  missing=
+  for p in $wait_for; do [ -e "/sys/class/$p" ] || missing="$missing $p"; done
+  [ -z "$missing" ] && break
+  usleep 50000
+  i=$((i + 1))
+done
+[ -n "$missing" ] && say "devices missing:$missing"
+
+read -r up0 _ < /proc/uptime
+say "START uptime=$up0"
+/usr/sbin/cloudseed
+rc=$?
+read -r up1 _ < /proc/uptime
+# Quiet the console so kernel messages cannot split the dump's lines.
+echo 1 > /proc/sys/kernel/printk
+say "RC $rc uptime=$up1"
+for a in $(ip -4 -o addr show | awk '$2 != "lo" {print $2 "=" $4}'); do say "ADDR $a"; done
+for r in $(ip -4 route show | tr ' ' '_'); do say "ROUTE $r"; done
+for f in $(find /run -type f | sort); do
+  say "FILE ${f#/run/} $(stat -c %a "$f") $(sha256sum < "$f" | cut -d' ' -f1)"
+  base64 < "$f" | sed 's/^/CSB64 /'
+  say "END"
+done
+say "DONE"
+sync
+poweroff -f

@@ -1,0 +1,208 @@
+# tests/boot/lib.sh: the fast QEMU tier's machinery, sourced by fast.sh and
+# demo.sh. The Debian kernel + a hand-built initramfs (busybox-static, the
+# drivers, the static cloudseed, guest-init.sh as /init), booted under TCG.
+#   csboot_setup               build everything (cached), set up $CSB_WORK
+#   csboot_httpd DIR           HTTP server on 127.0.0.1 for guestfwd; sets HTTP_PORT
+#   csboot_boot NAME ARGS...   one boot; see its comment
+#   csboot_cleanup             stop what we started, remove $CSB_WORK
+# shellcheck shell=bash
+
+CSB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CSB_CACHE=${CLOUDSEED_CACHE:-/var/cache/cloudseed-test}
+CSB_TIMEOUT=${CSBOOT_TIMEOUT:-240} # hard limit per boot, s (a boot takes ~10)
+CSB_PIDS=()
+
+csb_log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+# Drivers in modules.dep order: virtio (NIC, disk, entropy) and the PIIX
+# IDE/ATAPI path that QEMU's -cdrom uses on -machine pc. af_packet is built in.
+CSB_DRIVERS="virtio_pci virtio_net virtio_blk virtio_rng ata_piix sr_mod"
+
+csb_base_initramfs() { # prints the path of the cached base archive
+  local kroot=$1 kver=$2 key dir stage m
+  key=$( { cat "$CSB_ROOT/tests/boot/guest-init.sh"; echo "$kver $CSB_DRIVERS"; sha256sum /bin/busybox; } |
+    sha256sum | cut -c1-16)
+  dir=$CSB_CACHE/fast/$kver-$key
+  if [ -s "$dir/base.cpio.gz" ]; then echo "$dir/base.cpio.gz"; return; fi
+  csb_log "building the base initramfs in $dir"
+  rm -rf "$dir"; mkdir -p "$dir"
+  stage=$dir/stage
+  mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,etc/csboot,lib/modules,proc,sys,dev,run,tmp}
+  cp /bin/busybox "$stage/bin/busybox"
+  ln -s busybox "$stage/bin/sh"
+  install -m 0755 "$CSB_ROOT/tests/boot/guest-init.sh" "$stage/init"
+  # shellcheck disable=SC2086
+  for m in $(for d in $CSB_DRIVERS; do modprobe -d "$kroot" -S "$kver" --show-depends "$d"; done |
+             awk '$1 == "insmod" && !seen[$2]++ {print $2}'); do
+    cp "$m" "$stage/lib/modules/"
+    basename "$m" >> "$stage/etc/csboot/modules"
+  done
+  (cd "$stage" && find . | cpio -o -H newc -R 0:0 --quiet | gzip -1) > "$dir/base.cpio.gz.tmp"
+  mv "$dir/base.cpio.gz.tmp" "$dir/base.cpio.gz"
+  rm -rf "$stage"
+  echo "$dir/base.cpio.gz"
+}
+
+csboot_setup() {
+  for tool in qemu-system-x86_64 nc cpio busybox modprobe python3; do
+    command -v "$tool" > /dev/null || { echo "missing $tool (see the # apt: line)" >&2; return 1; }
+  done
+  CSB_WORK=$(mktemp -d /tmp/cloudseed-boot.XXXXXX)
+  csb_log "building cloudseed"
+  CSB_BIN=$("$CSB_ROOT/tests/lib/build.sh") || return 1
+  local kdir kroot
+  read -r kdir CSB_KVER < <("$CSB_ROOT/tests/lib/kernel.sh") || return 1
+  CSB_KERNEL=$kdir/vmlinux
+  kroot=$kdir/root
+  local base
+  base=$(csb_base_initramfs "$kroot" "$CSB_KVER") || return 1
+  # The kernel unpacks concatenated archives in order: the cached base, then
+  # this build's binary.
+  mkdir -p "$CSB_WORK/bin-stage/usr/sbin"
+  cp "$CSB_BIN" "$CSB_WORK/bin-stage/usr/sbin/cloudseed"
+  # Each archive must start 4-byte aligned: pad the base with zeros.
+  local pad=$(((4 - $(stat -c %s "$base") % 4) % 4))
+  { cat "$base"; head -c "$pad" /dev/zero
+    (cd "$CSB_WORK/bin-stage" && find . | cpio -o -H newc -R 0:0 --quiet); } > "$CSB_WORK/initrd"
+  csb_log "kernel $CSB_KVER, initramfs $(du -k "$CSB_WORK/initrd" | cut -f1) KiB"
+}
+
+csboot_cleanup() {
+  local p
+  for p in "${CSB_PIDS[@]}"; do kill "$p" 2> /dev/null && wait "$p" 2> /dev/null; done
+  CSB_PIDS=()
+  [ -n "${CSB_WORK:-}" ] && rm -rf "$CSB_WORK"
+  return 0
+}
+
+# csboot_httpd DIR: serves DIR on 127.0.0.1:<free port>; sets HTTP_PORT and
+# HTTP_LOG (one line per request path). Waits for the port file, no sleep.
+csboot_httpd() {
+  local dir=$1 pf=$CSB_WORK/httpd.port i
+  HTTP_LOG=$CSB_WORK/httpd.log
+  rm -f "$pf"; : > "$HTTP_LOG"
+  if [ -f "$CSB_ROOT/tests/support/httpd.py" ]; then
+    python3 "$CSB_ROOT/tests/support/httpd.py" --root "$dir" --port-file "$pf" --log "$HTTP_LOG" \
+      2>> "$CSB_WORK/httpd.err" &
+  else
+    python3 - "$dir" "$pf" "$HTTP_LOG" 2>> "$CSB_WORK/httpd.err" <<'PY' &
+import functools, http.server, os, sys
+root, port_file, log = sys.argv[1:4]
+class H(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, fmt, *args):
+        with open(log, "a") as f:
+            f.write(self.path.split("?")[0] + "\n")
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(H, directory=root))
+with open(port_file + ".tmp", "w") as f:
+    f.write(str(srv.server_port))
+os.rename(port_file + ".tmp", port_file)
+srv.serve_forever()
+PY
+  fi
+  CSB_PIDS+=($!)
+  for i in $(seq 100); do
+    [ -s "$pf" ] && break
+    kill -0 "${CSB_PIDS[-1]}" 2> /dev/null || { echo "http server died" >&2; return 1; }
+    sleep 0.05 # bounded poll for the port file, not a synchronisation sleep
+  done
+  [ -s "$pf" ] || { echo "http server did not start" >&2; return 1; }
+  HTTP_PORT=$(cat "$pf")
+}
+
+csb_free_port() {
+  python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# csboot_boot NAME [options] [-- qemu args...]
+#   --append TEXT   extra kernel cmdline      --wait LIST  csboot.wait= (e.g. block/vda)
+#   --fwd           guestfwd 10.0.2.100:80 -> 127.0.0.1:$HTTP_PORT (one nc per connection)
+#   --dead-nic      a second virtio NIC on a UDP socket nobody answers
+# Results: $CSB_WORK/NAME/{serial.log,run/...,meta}; sets B_RC (cloudseed's
+# exit code, or "none"), B_WALL (s, QEMU wall clock), B_CS (s, cloudseed in
+# the guest), B_DIR (the decoded /run), B_DONE (yes if the guest finished).
+csboot_boot() {
+  local name=$1; shift
+  local append="" wait="" fwd="" dead="" extra=()
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --append) append="$append $2"; shift 2 ;;
+      --wait) wait=$2; shift 2 ;;
+      --fwd) fwd=1; shift ;;
+      --dead-nic) dead=1; shift ;;
+      --) shift; extra=("$@"); break ;;
+      *) echo "csboot_boot: bad option $1" >&2; return 2 ;;
+    esac
+  done
+  local d=$CSB_WORK/$name
+  rm -rf "$d"; mkdir -p "$d"
+  local net="user,id=n0,restrict=on"
+  [ -n "$fwd" ] && net="$net,guestfwd=tcp:10.0.2.100:80-cmd:nc 127.0.0.1 $HTTP_PORT"
+  local args=(
+    -machine pc -accel tcg -cpu qemu64 -smp 2 -m 512
+    -nodefaults -no-user-config -display none -monitor none -serial stdio -no-reboot
+    -kernel "$CSB_KERNEL" -initrd "$CSB_WORK/initrd"
+    -append "console=ttyS0,115200 panic=1 csboot.wait=${wait}${append}"
+    -netdev "$net" -device virtio-net-pci,netdev=n0,romfile=
+    -device virtio-rng-pci
+  )
+  if [ -n "$dead" ]; then
+    # UDP to a port nobody listens on: the NIC has carrier, nothing answers.
+    args+=(-netdev "socket,id=n1,udp=127.0.0.1:$(csb_free_port),localaddr=127.0.0.1:$(csb_free_port)"
+      -device virtio-net-pci,netdev=n1,romfile=)
+  fi
+  args+=("${extra[@]}")
+  printf '%q ' qemu-system-x86_64 "${args[@]}" > "$d/cmd"
+  local t0=${EPOCHREALTIME/./} rc=0
+  timeout -k 5 "$CSB_TIMEOUT" qemu-system-x86_64 "${args[@]}" < /dev/null > "$d/serial.log" 2>&1 || rc=$?
+  local ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
+  B_WALL=$(printf '%d.%01d' $((ms / 1000)) $((ms % 1000 / 100)))
+  B_DIR=$d/run B_META=$d/meta
+  python3 - "$d/serial.log" "$B_DIR" > "$d/meta" <<'PY'
+import base64, hashlib, os, sys
+log, out = sys.argv[1:3]
+cur, chunks, meta = None, [], []
+for raw in open(log, "rb").read().decode("utf-8", "replace").splitlines():
+    line = raw.strip("\r")
+    i = line.find("CSBOOT ")
+    j = line.find("CSB64 ")
+    if j >= 0 and cur:
+        chunks.append(line[j + 6:].strip())
+    elif i >= 0:
+        words = line[i + 7:].split()
+        if words[:1] == ["FILE"]:
+            cur, chunks = words[1:4], []
+        elif words[:1] == ["END"] and cur:
+            path, mode, digest = cur
+            data = base64.b64decode("".join(chunks))
+            ok = hashlib.sha256(data).hexdigest() == digest
+            dst = os.path.join(out, path)
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            with open(dst, "wb") as f:
+                f.write(data)
+            meta.append(f"FILE {path} {mode} {'ok' if ok else 'corrupt'}")
+            cur = None
+        else:
+            meta.append(" ".join(words))
+os.makedirs(out, exist_ok=True)
+print("\n".join(meta))
+PY
+  B_RC=$(sed -n 's/^RC \([0-9]*\) .*/\1/p' "$d/meta"); B_RC=${B_RC:-none}
+  local u0 u1
+  u0=$(sed -n 's/^START uptime=//p' "$d/meta")
+  u1=$(sed -n 's/^RC [0-9]* uptime=//p' "$d/meta")
+  B_CS=$( [ -n "$u0" ] && [ -n "$u1" ] && awk -v a="$u0" -v b="$u1" 'BEGIN {printf "%.2f", b - a}' || echo "?")
+  B_DONE=no; grep -qx DONE "$d/meta" && B_DONE=yes
+  B_QEMU_RC=$rc
+  return 0
+}
+
+# Helpers for assertions on the decoded /run. Each failure is appended to
+# $FAILS; a case passes when it has none.
+fail() { FAILS="${FAILS:+$FAILS; }$*"; }
+expect_file() { [ -f "$B_DIR/$1" ] || fail "no /run/$1"; }
+expect_no() { [ ! -e "$B_DIR/$1" ] || fail "/run/$1 exists"; }
+expect_same() { cmp -s "$B_DIR/$1" "$2" || fail "/run/$1 differs from $(basename "$2")"; }
+expect_grep() { grep -qE -- "$2" "$B_DIR/$1" 2> /dev/null || fail "/run/$1 lacks /$2/"; }
+expect_mode() { grep -q "^FILE $1 $2 " "$B_META" || fail "/run/$1 mode not $2"; }
+expect_meta() { grep -qE -- "$1" "$B_META" || fail "guest did not report /$1/"; }
+expect_no_meta() { ! grep -qE -- "$1" "$B_META" || fail "guest reported /$1/"; }
