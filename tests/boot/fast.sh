@@ -14,7 +14,7 @@ set -uo pipefail
 trap csboot_cleanup EXIT
 trap 'exit 130' INT TERM
 
-ALL="cidata-fat cidata-iso config-2 none disabled cloud-config-url nocloud-net-dmi dead-second-nic"
+ALL="cidata-fat cidata-iso config-2 none disabled required-nothing cloud-config-url nocloud-net-dmi dead-second-nic url-404"
 CASES=${*:-$ALL}
 LOGDIR=${CLOUDSEED_LOGS:-$CSB_ROOT/target/test-logs}/boot-fast
 pass=0 nfail=0
@@ -53,11 +53,12 @@ cp "$D/seed/meta-data" "$D/seed/user-data" "$D/www/seed/"
 csboot_httpd "$D/www" || { echo "FAIL setup: http server"; echo "0 passed, 1 failed"; exit 1; }
 
 # --- shared expectations ------------------------------------------------------
-expect_finished() {
+expect_finished() { # $1 = cloudseed's exit code, $2 = the policy's verdict (default 0)
   [ "$B_DONE" = yes ] || fail "guest did not finish (qemu rc $B_QEMU_RC)"
-  [ "$B_RC" = "$1" ] || fail "cloudseed exit $B_RC, want $1"
+  [ "$B_RC" = "${2:-0}" ] || fail "failure policy said $B_RC, want ${2:-0}"
   expect_no_meta ' corrupt$'
   expect_file cloudseed/report.json
+  expect_grep cloudseed/report.json "\"exit_code\":$1[,}]"
 }
 expect_nocloud_seed() { # $1 = dir with the source files
   expect_same cloud-init/seed/nocloud/meta-data "$1/meta-data"
@@ -151,6 +152,21 @@ case_dead-second-nic() { # eth1 has carrier but nothing answers: eth0 must still
   expect_file cloud-init/cloud.cfg
   served /cc.cfg
   expect_grep cloudseed/report.json '"interface":"eth0"'
+  expect_network_left_clean
+}
+
+case_required-nothing() { # cloudseed.required and no source: the boot must stop
+  csboot_boot "$CASE" --wait net/eth0 --append " cloudseed.required"
+  expect_finished 1 1
+  expect_nothing_for_cloud_init
+  expect_grep cloudseed/report.json 'cloudseed.required: no source found'
+}
+case_url-404() { # a named source fails, not required: reported, boot goes on
+  csboot_boot "$CASE" --wait net/eth0 --fwd --append " cloud-config-url=http://10.0.2.100/missing.cfg"
+  expect_finished 1 0
+  expect_nothing_for_cloud_init
+  served /missing.cfg
+  expect_grep cloudseed/report.json '"outcome":"404"'
   expect_network_left_clean
 }
 

@@ -3,7 +3,7 @@
 # initramfs has by the time cloudseed runs (proc, sys, devtmpfs, tmpfs /run,
 # drivers loaded, devices present), runs cloudseed with its real defaults,
 # prints everything it wrote base64-encoded between markers on the serial
-# console, and powers off. Kernel cmdline knobs:
+# console, and powers off. RC is the wrapper's verdict (1 = stop the boot). Kernel cmdline knobs:
 #   csboot.wait=block/vda,net/eth0   /sys/class entries to wait for (udev settle's job)
 PATH=/bin:/sbin:/usr/bin:/usr/sbin
 export PATH
@@ -38,7 +38,9 @@ done
 
 read -r up0 _ < /proc/uptime
 say "START uptime=$up0"
-/usr/sbin/cloudseed
+# Through the failure-policy wrapper that dracut's hook and unit use, so a
+# boot also checks cloudseed.required; cloudseed's own exit code is in the report.
+/usr/lib/cloudseed/cloudseed-initrd run
 rc=$?
 read -r up1 _ < /proc/uptime
 # Quiet the console so kernel messages cannot split the dump's lines.

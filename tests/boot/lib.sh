@@ -58,8 +58,10 @@ csboot_setup() {
   base=$(csb_base_initramfs "$kroot" "$CSB_KVER") || return 1
   # The kernel unpacks concatenated archives in order: the cached base, then
   # this build's binary.
-  mkdir -p "$CSB_WORK/bin-stage/usr/sbin"
+  mkdir -p "$CSB_WORK/bin-stage/usr/sbin" "$CSB_WORK/bin-stage/usr/lib/cloudseed"
   cp "$CSB_BIN" "$CSB_WORK/bin-stage/usr/sbin/cloudseed"
+  install -m 0755 "$CSB_ROOT/dracut/modules.d/50cloudseed/cloudseed-initrd.sh" \
+    "$CSB_WORK/bin-stage/usr/lib/cloudseed/cloudseed-initrd"
   # Each archive must start 4-byte aligned: pad the base with zeros.
   local pad=$(((4 - $(stat -c %s "$base") % 4) % 4))
   { cat "$base"; head -c "$pad" /dev/zero
@@ -71,7 +73,8 @@ csboot_cleanup() {
   local p
   for p in "${CSB_PIDS[@]}"; do kill "$p" 2> /dev/null && wait "$p" 2> /dev/null; done
   CSB_PIDS=()
-  [ -n "${CSB_WORK:-}" ] && rm -rf "$CSB_WORK"
+  if [ -n "${CSBOOT_KEEP:-}" ]; then echo "kept $CSB_WORK" >&2
+  elif [ -n "${CSB_WORK:-}" ]; then rm -rf "$CSB_WORK"; fi
   return 0
 }
 
@@ -117,8 +120,8 @@ csb_free_port() {
 #   --append TEXT   extra kernel cmdline      --wait LIST  csboot.wait= (e.g. block/vda)
 #   --fwd           guestfwd 10.0.2.100:80 -> 127.0.0.1:$HTTP_PORT (one nc per connection)
 #   --dead-nic      a second virtio NIC on a UDP socket nobody answers
-# Results: $CSB_WORK/NAME/{serial.log,run/...,meta}; sets B_RC (cloudseed's
-# exit code, or "none"), B_WALL (s, QEMU wall clock), B_CS (s, cloudseed in
+# Results: $CSB_WORK/NAME/{serial.log,run/...,meta}; sets B_RC (the failure
+# policy's verdict: 0 = boot goes on, 1 = stop it; "none" if it never ran), B_WALL (s, QEMU wall clock), B_CS (s, cloudseed in
 # the guest), B_DIR (the decoded /run), B_DONE (yes if the guest finished).
 csboot_boot() {
   local name=$1; shift
