@@ -28,19 +28,10 @@ printf 'instance-id: fast-0001\nlocal-hostname: fast-guest\n' > "$D/seed/meta-da
 printf '#cloud-config\nruncmd:\n  - [ echo, fast tier ]\nwrite_files:\n  - path: /tmp/x\n    content: "caf\xc3\xa9 \\t binary-safe\\n"\n' > "$D/seed/user-data"
 printf 'version: 2\nethernets:\n  eth0:\n    dhcp4: true\n' > "$D/seed/network-config"
 
-# cidata FAT: `cloudseed mkcidata`; mkfs.vfat + mcopy only while that
-# subcommand says it is not built yet (any other failure is a failure).
-mk_out=$("$CSB_BIN" mkcidata "$D/cidata.img" --user-data "$D/seed/user-data" --meta-data "$D/seed/meta-data" 2>&1)
-if [ $? != 0 ]; then
-  if [[ $mk_out == *"not built"* || $mk_out == *unsupported* ]]; then
-    echo "note: cloudseed mkcidata not available ($mk_out); using mkfs.vfat + mcopy"
-    rm -f "$D/cidata.img"
-    mkfs.vfat -n CIDATA -C "$D/cidata.img" 2048 > /dev/null
-    mcopy -i "$D/cidata.img" "$D/seed/user-data" "$D/seed/meta-data" ::
-  else
-    echo "FAIL setup: cloudseed mkcidata: $mk_out"; echo "0 passed, 1 failed"; exit 1
-  fi
-fi
+# cidata FAT made by `cloudseed mkcidata` (seed minus network-config)
+mkdir -p "$D/fat"
+cp "$D/seed/user-data" "$D/seed/meta-data" "$D/fat/"
+csboot_mkcidata "$D/cidata.img" "$D/fat" || { echo "FAIL setup: cidata image"; echo "0 passed, 1 failed"; exit 1; }
 cp "$D/seed/user-data" "$D/seed/meta-data" "$D/seed/network-config" "$D/iso/"
 genisoimage -quiet -V cidata -joliet -rock -o "$D/cidata.iso" "$D/iso"
 printf '{"uuid": "0f0e0d0c-fast-4000-8000-000000000002", "hostname": "cfg2"}\n' \

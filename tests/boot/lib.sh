@@ -4,6 +4,8 @@
 #   csboot_setup               build everything (cached), set up $CSB_WORK
 #   csboot_httpd DIR           HTTP server on 127.0.0.1 for guestfwd; sets HTTP_PORT
 #   csboot_boot NAME ARGS...   one boot; see its comment
+#   csboot_mkcidata OUT DIR    a cidata FAT image of DIR's seed files
+#   csboot_show                print the decoded /run of the last boot
 #   csboot_cleanup             stop what we started, remove $CSB_WORK
 # shellcheck shell=bash
 
@@ -209,3 +211,43 @@ expect_grep() { grep -qE -- "$2" "$B_DIR/$1" 2> /dev/null || fail "/run/$1 lacks
 expect_mode() { grep -q "^FILE $1 $2 " "$B_META" || fail "/run/$1 mode not $2"; }
 expect_meta() { grep -qE -- "$1" "$B_META" || fail "guest did not report /$1/"; }
 expect_no_meta() { ! grep -qE -- "$1" "$B_META" || fail "guest reported /$1/"; }
+
+# csboot_mkcidata OUT DIR: `cloudseed mkcidata` from DIR/{user-data,meta-data}
+# (+ vendor-data, network-config if present). Falls back to mkfs.vfat + mcopy
+# only while the subcommand says it is not built; any other failure fails.
+csboot_mkcidata() {
+  local out=$1 dir=$2 args=() f msg
+  args=(--user-data "$dir/user-data" --meta-data "$dir/meta-data")
+  [ -f "$dir/vendor-data" ] && args+=(--vendor-data "$dir/vendor-data")
+  [ -f "$dir/network-config" ] && args+=(--network-config "$dir/network-config")
+  if msg=$("$CSB_BIN" mkcidata "$out" "${args[@]}" 2>&1); then return 0; fi
+  if [[ $msg != *"not built"* && $msg != *unsupported* ]]; then
+    echo "cloudseed mkcidata: $msg" >&2; return 1
+  fi
+  echo "note: cloudseed mkcidata is not built yet; using mkfs.vfat + mcopy" >&2
+  rm -f "$out"
+  mkfs.vfat -n CIDATA -C "$out" 2048 > /dev/null || return 1
+  for f in user-data meta-data vendor-data network-config; do
+    [ -f "$dir/$f" ] && { mcopy -i "$out" "$dir/$f" :: || return 1; }
+  done
+  return 0
+}
+
+# csboot_show: what cloudseed wrote under the guest's /run, file by file.
+csboot_show() {
+  local f rel mode
+  echo "  cloudseed in the guest: ${B_CS}s, verdict $B_RC; the boot took ${B_WALL}s"
+  while read -r _ rel mode _; do
+    f=$B_DIR/$rel
+    echo "  --- /run/$rel (mode $mode, $(stat -c %s "$f") bytes)"
+    if [[ $rel == *.json ]]; then
+      python3 -m json.tool "$f" | sed 's/^/  | /'
+    elif grep -qI . "$f" || [ ! -s "$f" ]; then
+      sed 's/^/  | /' "$f"
+    else
+      echo "  | (binary)"
+    fi
+  done < <(grep '^FILE ' "$B_META")
+  grep -E '^(ADDR|ROUTE) ' "$B_META" | sed 's/^/  network left: /'
+  return 0
+}
