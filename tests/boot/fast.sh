@@ -169,7 +169,7 @@ for CASE in $CASES; do
   fi
   FAILS=""
   "case_$CASE"
-  times+=("$(printf '%-18s boot %5ss  cloudseed %5ss  exit %s' "$CASE" "$B_WALL" "$B_CS" "$B_RC")")
+  times+=("$(printf '%-18s boot %5ss  cloudseed %5ss  verdict %s' "$CASE" "$B_WALL" "$B_CS" "$B_RC")")
   if [ -z "$FAILS" ]; then
     echo "PASS $CASE (${B_WALL}s)"; pass=$((pass + 1))
   else
@@ -179,7 +179,7 @@ for CASE in $CASES; do
     echo "     serial log, decoded /run: $LOGDIR/$CASE/"
   fi
 done
-echo "boot times (QEMU wall clock, TCG; cloudseed = its run inside the guest):"
+echo "boot times (QEMU wall clock, TCG; cloudseed = its run in the guest; verdict 1 = stop the boot):"
 printf '  %s\n' "${times[@]}"
 echo "$pass passed, $nfail failed"
 [ "$nfail" = 0 ]

@@ -25,7 +25,10 @@ csb_base_initramfs() { # prints the path of the cached base archive
   key=$( { cat "$CSB_ROOT/tests/boot/guest-init.sh"; echo "$kver $CSB_DRIVERS"; sha256sum /bin/busybox; } |
     sha256sum | cut -c1-16)
   dir=$CSB_CACHE/fast/$kver-$key
-  if [ -s "$dir/base.cpio.gz" ]; then echo "$dir/base.cpio.gz"; return; fi
+  mkdir -p "$CSB_CACHE/fast"
+  exec 8> "$CSB_CACHE/fast/.lock"
+  flock 8 # another suite may be building the same archive
+  if [ -s "$dir/base.cpio.gz" ]; then echo "$dir/base.cpio.gz"; exec 8>&-; return; fi
   csb_log "building the base initramfs in $dir"
   rm -rf "$dir"; mkdir -p "$dir"
   stage=$dir/stage
@@ -42,6 +45,7 @@ csb_base_initramfs() { # prints the path of the cached base archive
   (cd "$stage" && find . | cpio -o -H newc -R 0:0 --quiet | gzip -1) > "$dir/base.cpio.gz.tmp"
   mv "$dir/base.cpio.gz.tmp" "$dir/base.cpio.gz"
   rm -rf "$stage"
+  exec 8>&-
   echo "$dir/base.cpio.gz"
 }
 
