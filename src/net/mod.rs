@@ -1,6 +1,9 @@
 //! The network path: bring a link up (or reuse one), DHCPv4, DNS, HTTP, and
 //! leave the network as INTEROP.md section 5 says.
 
+pub mod http;
+pub mod resolve;
+
 use crate::cmdline::Cmdline;
 use crate::error::{Error, Result};
 use crate::paths::Paths;

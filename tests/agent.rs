@@ -1,0 +1,375 @@
+//! The `cloudseed run` contract seen from outside: exit codes, what is
+//! written (and what is not), and the report. No root, no network.
+//! apt: dosfstools mtools genisoimage
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_cloudseed");
+
+struct Tmp(PathBuf);
+impl Tmp {
+    fn new(tag: &str) -> Tmp {
+        let d = std::env::temp_dir().join(format!("cloudseed-agent-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(&d).unwrap();
+        Tmp(d)
+    }
+    fn path(&self, p: &str) -> PathBuf {
+        self.0.join(p)
+    }
+}
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs cloudseed with an empty fake /sys (no DMI, no block devices) unless
+/// devices are given. Returns (exit code, stderr).
+fn run(t: &Tmp, cmdline: &str, extra: &[&str]) -> (i32, String) {
+    fs::create_dir_all(t.path("sys/class/block")).unwrap();
+    let out = Command::new(BIN)
+        .args(["--cmdline", cmdline, "--run-dir"])
+        .arg(t.path("run"))
+        .arg("--sys-dir")
+        .arg(t.path("sys"))
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Every file under `dir`, relative, sorted.
+fn files(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, d: &Path, out: &mut Vec<String>) {
+        let Ok(rd) = fs::read_dir(d) else { return };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                out.push(p.strip_prefix(base).unwrap().display().to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+fn report(t: &Tmp) -> String {
+    fs::read_to_string(t.path("run/cloudseed/report.json")).unwrap()
+}
+
+#[test]
+fn nothing_to_do_writes_only_the_report() {
+    let t = Tmp::new("quiet");
+    let (code, _) = run(&t, "quiet", &[]);
+    assert_eq!(code, 0);
+    assert_eq!(files(&t.path("run")), vec!["cloudseed/report.json"]);
+    let r = report(&t);
+    assert!(r.contains("\"exit_code\":0"), "{r}");
+    assert!(r.contains("\"source\":null"), "{r}");
+}
+
+#[test]
+fn cloud_init_disabled_writes_nothing_for_cloud_init() {
+    let t = Tmp::new("disabled");
+    let img = t.path("seed.img");
+    make_fat(
+        &img,
+        "cidata",
+        &[
+            ("meta-data", b"instance-id: x\n"),
+            ("user-data", b"#cloud-config\n"),
+        ],
+    );
+    let (code, _) = run(
+        &t,
+        "cloud-init=disabled",
+        &["--device", img.to_str().unwrap()],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(files(&t.path("run")), vec!["cloudseed/report.json"]);
+}
+
+#[test]
+fn https_and_file_sources_are_left_to_cloud_init() {
+    for cmdline in [
+        "cloud-config-url=https://maas.example/p?op=get_preseed&token=SECRET",
+        "ds=nocloud;s=https://seed.example/s/?token=SECRET",
+        "ds=nocloud;s=file:///var/lib/seed/",
+    ] {
+        let t = Tmp::new("https");
+        let (code, stderr) = run(&t, cmdline, &[]);
+        assert_eq!(code, 0, "{cmdline}");
+        assert_eq!(
+            files(&t.path("run")),
+            vec!["cloudseed/report.json"],
+            "{cmdline}"
+        );
+        assert!(stderr.contains("left to cloud-init"), "{stderr}");
+        assert!(!stderr.contains("SECRET") && !report(&t).contains("SECRET"));
+    }
+}
+
+#[test]
+fn a_named_seed_that_is_not_fetched_keeps_the_volume_untouched() {
+    // A seedfrom we wrote would override the cmdline's https seed, so nothing is written.
+    let t = Tmp::new("https-and-volume");
+    let img = t.path("seed.img");
+    make_fat(
+        &img,
+        "cidata",
+        &[
+            ("meta-data", b"instance-id: x\n"),
+            ("user-data", b"#cloud-config\n"),
+        ],
+    );
+    let (code, _) = run(
+        &t,
+        "ds=nocloud-net;s=https://h/",
+        &["--device", img.to_str().unwrap()],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(files(&t.path("run")), vec!["cloudseed/report.json"]);
+}
+
+#[test]
+fn malformed_named_source_exits_1() {
+    let t = Tmp::new("malformed");
+    let (code, stderr) = run(&t, "cloud-config-url=http://:99999/x?token=SECRET", &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(report(&t).contains("cloud-config-url"));
+    assert!(!report(&t).contains("SECRET"));
+}
+
+#[test]
+fn required_with_nothing_found_exits_1() {
+    let t = Tmp::new("required");
+    let (code, _) = run(&t, "cloudseed.required", &[]);
+    assert_eq!(code, 1);
+    assert!(report(&t).contains("no source found"));
+    let t = Tmp::new("not-required");
+    assert_eq!(run(&t, "cloudseed.required=0", &[]).0, 0);
+}
+
+#[test]
+fn pin_with_nothing_to_verify_exits_1_and_writes_nothing() {
+    let t = Tmp::new("pin");
+    let pin = "cloudseed.sha256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    let (code, _) = run(&t, pin, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(files(&t.path("run")), vec!["cloudseed/report.json"]);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = Command::new(BIN)
+        .arg("--timeout")
+        .arg("soon")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--run-dir"));
+    let out = Command::new(BIN).arg("--version").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        concat!("cloudseed ", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn unreadable_run_dir_is_an_error_not_a_crash() {
+    let t = Tmp::new("rundir");
+    let img = t.path("seed.img");
+    make_fat(
+        &img,
+        "cidata",
+        &[
+            ("meta-data", b"instance-id: x\n"),
+            ("user-data", b"#cloud-config\n"),
+        ],
+    );
+    // run dir is a regular file: nothing can be written below it
+    fs::write(t.path("run"), b"").unwrap();
+    let (code, stderr) = run(&t, "quiet", &["--device", img.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("hand-off"), "{stderr}");
+}
+
+/// A FAT12 image made by the real tools (mkfs.vfat + mcopy).
+pub fn make_fat(img: &Path, label: &str, files: &[(&str, &[u8])]) {
+    let _ = fs::remove_file(img);
+    let ok = Command::new("mkfs.vfat")
+        .args(["-n", label, "-C"])
+        .arg(img)
+        .arg("2048")
+        .output()
+        .expect("mkfs.vfat (dosfstools) is needed")
+        .status
+        .success();
+    assert!(ok, "mkfs.vfat failed");
+    let dir = img.with_extension("files");
+    fs::create_dir_all(&dir).unwrap();
+    for (name, data) in files {
+        let p = dir.join(name);
+        fs::write(&p, data).unwrap();
+        let ok = Command::new("mcopy")
+            .arg("-i")
+            .arg(img)
+            .arg(&p)
+            .arg("::")
+            .status()
+            .expect("mcopy (mtools) is needed")
+            .success();
+        assert!(ok, "mcopy failed");
+    }
+}
+
+fn seed_file(t: &Tmp, name: &str) -> Vec<u8> {
+    fs::read(t.path("run/cloud-init/seed/nocloud").join(name)).unwrap()
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = Command::new("gzip")
+        .arg("-c")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(data).unwrap();
+    child.wait_with_output().unwrap().stdout
+}
+
+#[test]
+fn fat_seed_round_trips_byte_for_byte() {
+    let t = Tmp::new("fat-roundtrip");
+    let img = t.path("seed.img");
+    let ud = gzip(b"#cloud-config\nhostname: fromgzip\n");
+    let nc = b"version: 2\nethernets:\n  eth0:\n    addresses: [10.0.0.5/24]\n";
+    make_fat(
+        &img,
+        "cidata",
+        &[
+            ("meta-data", b"instance-id: i-123\n"),
+            ("user-data", &ud),
+            ("network-config", nc),
+        ],
+    );
+    let (code, stderr) = run(&t, "quiet", &["--device", img.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(seed_file(&t, "user-data"), ud);
+    assert_eq!(seed_file(&t, "meta-data"), b"instance-id: i-123\n");
+    assert_eq!(seed_file(&t, "network-config"), nc);
+    assert!(!t.path("run/cloud-init/seed/nocloud/vendor-data").exists());
+    let cfg = fs::read_to_string(t.path("run/cloud-init/cloud.cfg")).unwrap();
+    assert!(cfg.contains("datasource_list: [ NoCloud, None ]"), "{cfg}");
+    assert!(
+        cfg.contains("seedfrom: file:///run/cloud-init/seed/nocloud/"),
+        "{cfg}"
+    );
+    assert!(
+        cfg.contains("    network-config: |2\n      version: 2\n"),
+        "{cfg}"
+    );
+    assert_eq!(
+        fs::read(t.path("run/cloud-init/.ds-identify.result")).unwrap(),
+        b"0\n"
+    );
+    let r = report(&t);
+    assert!(r.contains("\"verdict\":\"nocloud\""), "{r}");
+    assert!(r.contains(&format!("\"size\":{}", ud.len())), "{r}");
+}
+
+#[test]
+fn iso_seed_round_trips_and_first_cidata_wins() {
+    let t = Tmp::new("iso-roundtrip");
+    let dir = t.path("iso");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("meta-data"), b"instance-id: iso-1\n").unwrap();
+    fs::write(dir.join("user-data"), b"#cloud-config\nruncmd: [true]\n").unwrap();
+    fs::write(dir.join("vendor-data"), b"#cloud-config\n{}\n").unwrap();
+    let iso = t.path("a.iso");
+    let ok = Command::new("genisoimage")
+        .args(["-quiet", "-output"])
+        .arg(&iso)
+        .args(["-volid", "cidata", "-joliet", "-rock"])
+        .arg(&dir)
+        .status()
+        .expect("genisoimage is needed")
+        .success();
+    assert!(ok);
+    let other = t.path("b.img");
+    make_fat(
+        &other,
+        "cidata",
+        &[
+            ("meta-data", b"instance-id: fat\n"),
+            ("user-data", b"#cloud-config\n"),
+        ],
+    );
+    let (code, stderr) = run(
+        &t,
+        "quiet",
+        &[
+            "--device",
+            iso.to_str().unwrap(),
+            "--device",
+            other.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(seed_file(&t, "meta-data"), b"instance-id: iso-1\n");
+    assert_eq!(seed_file(&t, "vendor-data"), b"#cloud-config\n{}\n");
+    assert!(stderr.contains("also present, not used"), "{stderr}");
+}
+
+#[test]
+fn config_drive_is_identified_only() {
+    let t = Tmp::new("config2");
+    let img = t.path("cd.img");
+    make_fat(&img, "config-2", &[("placeholder", b"x")]);
+    let (code, stderr) = run(&t, "quiet", &["--device", img.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    let cfg = fs::read_to_string(t.path("run/cloud-init/cloud.cfg")).unwrap();
+    assert!(
+        cfg.ends_with("datasource_list: [ ConfigDrive, None ]\n"),
+        "{cfg}"
+    );
+    assert!(!t.path("run/cloud-init/seed").exists());
+}
+
+#[test]
+fn corrupt_volume_is_reported_and_skipped() {
+    let t = Tmp::new("corrupt");
+    let img = t.path("bad.img");
+    make_fat(
+        &img,
+        "cidata",
+        &[
+            ("meta-data", b"instance-id: x\n"),
+            ("user-data", b"#cloud-config\n"),
+        ],
+    );
+    // Cut the image inside the FAT: the label is still there, the files are not.
+    let data = fs::read(&img).unwrap();
+    fs::write(&img, &data[..2048]).unwrap();
+    let (code, _) = run(&t, "quiet", &["--device", img.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert_eq!(files(&t.path("run")), vec!["cloudseed/report.json"]);
+    assert!(
+        report(&t).contains("\"verdict\":\"error: "),
+        "{}",
+        report(&t)
+    );
+}
