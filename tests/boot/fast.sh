@@ -221,7 +221,9 @@ for CASE in $CASES; do
     echo "     serial log, decoded /run: $LOGDIR/$CASE/"
   fi
 done
-echo "boot times (QEMU wall clock, TCG; cloudseed = its run in the guest; verdict 1 = stop the boot):"
-printf '  %s\n' "${times[@]}"
+if [ ${#times[@]} -gt 0 ]; then
+  echo "boot times (QEMU wall clock, TCG; cloudseed = its run in the guest; verdict 1 = stop the boot):"
+  printf '  %s\n' "${times[@]}"
+fi
 echo "$pass passed, $nfail failed"
 [ "$nfail" = 0 ]
