@@ -53,6 +53,10 @@ csboot_setup() {
   for tool in qemu-system-x86_64 nc cpio busybox modprobe python3; do
     command -v "$tool" > /dev/null || { echo "missing $tool (see the # apt: line)" >&2; return 1; }
   done
+  # The initramfs has no libc: Debian's busybox package is dynamic, busybox-static is not.
+  if ldd /bin/busybox > /dev/null 2>&1; then
+    echo "/bin/busybox is dynamically linked: install busybox-static" >&2; return 1
+  fi
   CSB_WORK=$(mktemp -d /tmp/cloudseed-boot.XXXXXX)
   csb_log "building cloudseed"
   CSB_BIN=$("$CSB_ROOT/tests/lib/build.sh") || return 1
