@@ -5,6 +5,7 @@
 # prints everything it wrote base64-encoded between markers on the serial
 # console, and powers off. RC is the wrapper's verdict (1 = stop the boot). Kernel cmdline knobs:
 #   csboot.wait=block/vda,net/eth0   /sys/class entries to wait for (udev settle's job)
+#   csboot.ata                       also load the IDE/ATAPI drivers (for -cdrom)
 PATH=/bin:/sbin:/usr/bin:/usr/sbin
 export PATH
 /bin/busybox mkdir -p /proc /sys /dev /run /tmp
@@ -16,13 +17,16 @@ exec </dev/console >/dev/console 2>&1
 /bin/busybox --install -s /bin
 
 say() { echo "CSBOOT $*"; }
-for m in $(cat /etc/csboot/modules); do
-  insmod "/lib/modules/$m" || say "insmod $m failed"
-done
-
 wait_for=
+lists=/etc/csboot/modules
 for tok in $(cat /proc/cmdline); do
-  case $tok in csboot.wait=*) wait_for=$(echo "${tok#*=}" | tr ',' ' ') ;; esac
+  case $tok in
+    csboot.wait=*) wait_for=$(echo "${tok#*=}" | tr ',' ' ') ;;
+    csboot.ata) lists="$lists /etc/csboot/modules.ata" ;;
+  esac
+done
+for m in $(cat $lists); do
+  insmod "/lib/modules/$m" || say "insmod $m failed"
 done
 # Bounded wait (200 x 50 ms) for the devices the host attached: SCSI/ATA
 # probing finishes after insmod returns.
