@@ -14,7 +14,7 @@ set -uo pipefail
 trap csboot_cleanup EXIT
 trap 'exit 130' INT TERM
 
-ALL="policy-stop-post cidata-fat cidata-iso config-2 none disabled required-nothing cloud-config-url nocloud-net-dmi dead-second-nic url-404 ip-dhcp-kept"
+ALL="policy-stop-post cidata-fat cidata-iso config-2 none disabled required-nothing cloud-config-url nocloud-net-dmi dead-second-nic dead-first-nic url-404 ip-dhcp-kept"
 CASES=${*:-$ALL}
 LOGDIR=${CLOUDSEED_LOGS:-$CSB_ROOT/target/test-logs}/boot-fast
 pass=0 nfail=0
@@ -146,6 +146,15 @@ case_dead-second-nic() { # eth1 has carrier but nothing answers: eth0 must still
   expect_network_left_clean
 }
 
+case_dead-first-nic() { # the dead NIC is eth0 (a storage network without DHCP): eth1 must serve
+  csboot_boot "$CASE" --wait net/eth0,net/eth1 --fwd --dead-nic-first \
+    --append " cloud-config-url=http://10.0.2.100/cc.cfg"
+  expect_finished 0
+  expect_file cloud-init/cloud.cfg
+  served /cc.cfg
+  expect_grep cloudseed/report.json '"interface":"eth1"'
+  expect_network_left_clean
+}
 case_required-nothing() { # cloudseed.required and no source: the boot must stop
   csboot_boot "$CASE" --wait net/eth0 --append " cloudseed.required"
   expect_finished 1 1

@@ -138,6 +138,7 @@ csb_free_port() {
 #   --append TEXT   extra kernel cmdline      --wait LIST  csboot.wait= (e.g. block/vda)
 #   --fwd           guestfwd 10.0.2.100:80 -> 127.0.0.1:$HTTP_PORT (one nc per connection)
 #   --dead-nic      a second virtio NIC on a UDP socket nobody answers
+#   --dead-nic-first  the same NIC, but first on the PCI bus (eth0)
 # Results: $CSB_WORK/NAME/{serial.log,run/...,meta}; sets B_RC (the failure
 # policy's verdict: 0 = boot goes on, 1 = stop it; "none" if it never ran), B_WALL (s, QEMU wall clock), B_CS (s, cloudseed in
 # the guest), B_DIR (the decoded /run), B_DONE (yes if the guest finished).
@@ -149,7 +150,8 @@ csboot_boot() {
       --append) append="$append $2"; shift 2 ;;
       --wait) wait=$2; shift 2 ;;
       --fwd) fwd=1; shift ;;
-      --dead-nic) dead=1; shift ;;
+      --dead-nic) dead=second; shift ;;
+      --dead-nic-first) dead=first; shift ;;
       --) shift; extra=("$@"); break ;;
       *) echo "csboot_boot: bad option $1" >&2; return 2 ;;
     esac
@@ -164,14 +166,16 @@ csboot_boot() {
     -nodefaults -no-user-config -display none -monitor none -serial stdio -no-reboot
     -kernel "$CSB_KERNEL" -initrd "$CSB_WORK/initrd"
     -append "console=ttyS0,115200 panic=1 csboot.wait=${wait}${append}"
-    -netdev "$net" -device virtio-net-pci,netdev=n0,romfile=
-    -device virtio-rng-pci
+    -netdev "$net"
   )
-  if [ -n "$dead" ]; then
-    # UDP to a port nobody listens on: the NIC has carrier, nothing answers.
-    args+=(-netdev "socket,id=n1,udp=127.0.0.1:$(csb_free_port),localaddr=127.0.0.1:$(csb_free_port)"
-      -device virtio-net-pci,netdev=n1,romfile=)
-  fi
+  # UDP to a port nobody listens on: the NIC has carrier, nothing answers.
+  # NICs get PCI slots (hence eth0, eth1) in command-line order.
+  local deadnic=(-netdev "socket,id=n1,udp=127.0.0.1:$(csb_free_port),localaddr=127.0.0.1:$(csb_free_port)"
+    -device virtio-net-pci,netdev=n1,romfile=)
+  [ "$dead" = first ] && args+=("${deadnic[@]}")
+  args+=(-device virtio-net-pci,netdev=n0,romfile=)
+  [ "$dead" = second ] && args+=("${deadnic[@]}")
+  args+=(-device virtio-rng-pci)
   args+=("${extra[@]}")
   printf '%q ' qemu-system-x86_64 "${args[@]}" > "$d/cmd"
   local t0=${EPOCHREALTIME/./} rc=0
