@@ -1,3 +1,8 @@
 //! Pure packet views and representations (smoltcp style): bounds are checked
 //! once in `new_checked`, after which no accessor panics.
+
+pub mod dhcpv4;
 pub mod dns;
+pub mod ipv4;
+pub mod netlink;
+pub mod udp;
