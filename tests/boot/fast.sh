@@ -75,9 +75,11 @@ expect_network_left_clean() { # no ip= on the cmdline: the lease is released
 served() { grep -qx "$1" "$HTTP_LOG" || fail "server never saw GET $1"; }
 
 # --- cases ----------------------------------------------------------------------
-case_cidata-fat() {
-  csboot_boot "$CASE" --wait block/vda -- -drive "file=$D/cidata.img,format=raw,if=virtio,readonly=on"
+case_cidata-fat() { # also: the guest kernel's vfat mounts the mkcidata image
+  csboot_boot "$CASE" --wait block/vda --append " csboot.mount=vda" -- -drive "file=$D/cidata.img,format=raw,if=virtio,readonly=on"
   expect_finished 0
+  expect_meta "^MOUNTED meta-data $(sha256sum < "$D/fat/meta-data" | cut -d' ' -f1)$"
+  expect_meta "^MOUNTED user-data $(sha256sum < "$D/fat/user-data" | cut -d' ' -f1)$"
   expect_nocloud_seed "$D/seed"
   expect_no cloud-init/seed/nocloud/network-config
   expect_grep cloudseed/report.json '"source":"NoCloud seed from vfat volume /dev/vda"'

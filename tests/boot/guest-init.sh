@@ -6,6 +6,8 @@
 # console, and powers off. RC is the wrapper's verdict (1 = stop the boot). Kernel cmdline knobs:
 #   csboot.wait=block/vda,net/eth0   /sys/class entries to wait for (udev settle's job)
 #   csboot.ata                       also load the IDE/ATAPI drivers (for -cdrom)
+#   csboot.mount=vda                 after cloudseed, mount it with the kernel's
+#                                    vfat driver and report each file's sha256
 PATH=/bin:/sbin:/usr/bin:/usr/sbin
 export PATH
 /bin/busybox mkdir -p /proc /sys /dev /run /tmp
@@ -17,12 +19,13 @@ exec </dev/console >/dev/console 2>&1
 /bin/busybox --install -s /bin
 
 say() { echo "CSBOOT $*"; }
-wait_for=
+wait_for= mount_dev=
 lists=/etc/csboot/modules
 for tok in $(cat /proc/cmdline); do
   case $tok in
     csboot.wait=*) wait_for=$(echo "${tok#*=}" | tr ',' ' ') ;;
     csboot.ata) lists="$lists /etc/csboot/modules.ata" ;;
+    csboot.mount=*) mount_dev=${tok#*=} ;;
   esac
 done
 for m in $(cat $lists); do
@@ -49,6 +52,15 @@ rc=$?
 read -r up1 _ < /proc/uptime
 # Quiet the console so kernel messages cannot split the dump's lines.
 echo 1 > /proc/sys/kernel/printk
+if [ -n "$mount_dev" ]; then
+  mkdir -p /mnt
+  if mount -t vfat -o ro "/dev/$mount_dev" /mnt; then
+    for f in /mnt/*; do say "MOUNTED ${f#/mnt/} $(sha256sum < "$f" | cut -d' ' -f1)"; done
+    umount /mnt
+  else
+    say "MOUNT-FAILED $mount_dev"
+  fi
+fi
 say "RC $rc uptime=$up1"
 for a in $(ip -4 -o addr show | awk '$2 != "lo" {print $2 "=" $4}'); do say "ADDR $a"; done
 for r in $(ip -4 route show | tr ' ' '_'); do say "ROUTE $r"; done

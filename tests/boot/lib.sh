@@ -18,8 +18,9 @@ csb_log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
 # Drivers in modules.dep order: virtio (NIC, disk, entropy) always; the PIIX
 # IDE/ATAPI path that QEMU's -cdrom uses on -machine pc only for boots that
-# have one (its probe costs ~2 s under TCG). af_packet is built in.
-CSB_DRIVERS="virtio_pci virtio_net virtio_blk virtio_rng"
+# have one (its probe costs ~2 s under TCG). af_packet is built in. vfat and
+# its code pages let the guest kernel mount what `cloudseed mkcidata` wrote.
+CSB_DRIVERS="virtio_pci virtio_net virtio_blk virtio_rng vfat nls_cp437 nls_utf8 nls_ascii"
 CSB_DRIVERS_ATA="ata_piix sr_mod"
 
 csb_base_initramfs() { # prints the path of the cached base archive
