@@ -1,7 +1,8 @@
-//! Enumerates candidate block devices from `/sys/class/block`.
+//! Enumerates candidate block devices from `/sys/class/block`, without udev.
 
 use crate::paths::Paths;
-use std::path::PathBuf;
+use std::fs;
+use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Candidate {
@@ -11,8 +12,119 @@ pub struct Candidate {
     pub node: PathBuf,
 }
 
-/// Whole disks and partitions worth probing, sorted by name.
+/// Whole disks and partitions worth probing, sorted by name. Skipped: empty
+/// devices (size 0, e.g. a CD drive with no medium), RAM disks, and loop
+/// devices with nothing attached. An unreadable sysfs yields no candidates.
 pub fn candidates(paths: &Paths) -> Vec<Candidate> {
-    let _ = paths;
-    Vec::new()
+    let Ok(dir) = fs::read_dir(paths.class_block()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<Candidate> = dir
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let sys = e.path();
+            worth_probing(&name, &sys).then(|| Candidate {
+                node: paths.dev_node(&dev_name(&sys).unwrap_or_else(|| name.clone())),
+                name,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+fn worth_probing(name: &str, sys: &Path) -> bool {
+    if name.starts_with("ram") || name.starts_with("zram") {
+        return false;
+    }
+    if name.starts_with("loop") && !sys.join("loop/backing_file").exists() {
+        return false;
+    }
+    // `size` counts 512-byte sectors.
+    let size = fs::read_to_string(sys.join("size")).ok();
+    matches!(size.and_then(|s| s.trim().parse::<u64>().ok()), Some(n) if n > 0)
+}
+
+/// DEVNAME from `uevent` (it may hold a subdirectory, e.g. "mapper/x").
+fn dev_name(sys: &Path) -> Option<String> {
+    let uevent = fs::read_to_string(sys.join("uevent")).ok()?;
+    uevent
+        .lines()
+        .find_map(|l| l.strip_prefix("DEVNAME="))
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && !n.split('/').any(|c| c == ".."))
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fake_dev(root: &Path, name: &str, size: &str, uevent: Option<&str>) -> PathBuf {
+        let d = root.join("class/block").join(name);
+        fs::create_dir_all(&d).unwrap();
+        fs::write(d.join("size"), size).unwrap();
+        if let Some(u) = uevent {
+            fs::write(d.join("uevent"), u).unwrap();
+        }
+        d
+    }
+
+    #[test]
+    fn enumerates_a_fake_sysfs() {
+        let root = std::env::temp_dir().join(format!("cloudseed-blockdev-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        fake_dev(
+            &root,
+            "vdb",
+            "4096\n",
+            Some("MAJOR=252\nMINOR=16\nDEVNAME=vdb\nDEVTYPE=disk\n"),
+        );
+        fake_dev(
+            &root,
+            "sda1",
+            "2048\n",
+            Some("DEVNAME=sda1\nDEVTYPE=partition\n"),
+        );
+        fake_dev(&root, "sr0", "0\n", Some("DEVNAME=sr0\n"));
+        fake_dev(&root, "ram0", "8192\n", None);
+        fake_dev(&root, "zram0", "8192\n", None);
+        fake_dev(&root, "loop0", "0\n", None);
+        fake_dev(&root, "loop1", "100\n", None); // attached size but no backing file: skipped
+        let l2 = fake_dev(&root, "loop2", "2048\n", Some("DEVNAME=loop2\n"));
+        fs::create_dir_all(l2.join("loop")).unwrap();
+        fs::write(l2.join("loop/backing_file"), "/tmp/seed.img\n").unwrap();
+        fake_dev(&root, "dm-0", "100\n", Some("DEVNAME=mapper/seed\n"));
+        fake_dev(&root, "nvme0n1", "garbage", None);
+        let paths = Paths {
+            sys_dir: root.clone(),
+            dev_dir: "/dev".into(),
+            ..Paths::default()
+        };
+        let got: Vec<(String, PathBuf)> = candidates(&paths)
+            .into_iter()
+            .map(|c| (c.name, c.node))
+            .collect();
+        let want: Vec<(String, PathBuf)> = [
+            ("dm-0", "/dev/mapper/seed"),
+            ("loop2", "/dev/loop2"),
+            ("sda1", "/dev/sda1"),
+            ("vdb", "/dev/vdb"),
+        ]
+        .iter()
+        .map(|(n, p)| (n.to_string(), PathBuf::from(p)))
+        .collect();
+        assert_eq!(got, want);
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn missing_sysfs_gives_nothing() {
+        let paths = Paths {
+            sys_dir: "/nonexistent-cloudseed".into(),
+            ..Paths::default()
+        };
+        assert!(candidates(&paths).is_empty());
+    }
 }

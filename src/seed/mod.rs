@@ -7,7 +7,8 @@ pub mod fat;
 pub mod iso9660;
 pub mod probe;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 /// Caps that keep a hostile image from exhausting memory or time.
@@ -74,9 +75,106 @@ pub struct Found {
     pub seed: Option<Seed>,
 }
 
-/// Probes one block device or image file: `Ok(None)` when it is neither a
-/// vfat nor an iso9660 volume with a label we recognise.
+/// Probes one block device or image file: the first element is what the probe
+/// saw (any vfat/iso9660 volume, whatever its label), the second is set when
+/// the label is one cloud-init looks for. Opened read-only and non-blocking so
+/// an empty CD drive answers at once; an empty drive is no error.
 pub fn read_device(path: &Path) -> Result<(Option<Volume>, Option<Found>)> {
-    let _ = path;
-    Ok((None, None))
+    use rustix::fs::{Mode, OFlags};
+    let shown = path.display();
+    let no_medium =
+        |e: &std::io::Error| e.raw_os_error() == Some(rustix::io::Errno::NOMEDIUM.raw_os_error());
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let fd = match rustix::fs::open(path, flags, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(e) if e == rustix::io::Errno::NOMEDIUM => return Ok((None, None)),
+        Err(e) => return Err(Error::io("open", &shown, e.into())),
+    };
+    match read_volume(std::fs::File::from(fd)) {
+        Err(Error::Io { source, .. }) if no_medium(&source) => Ok((None, None)),
+        // The generic reader names the volume vaguely; name the device.
+        Err(Error::Io { op, source, .. }) => Err(Error::io(op, shown, source)),
+        other => other,
+    }
+}
+
+/// [`read_device`] over an in-memory image: the entry point for fuzzing.
+pub fn read_image_bytes(data: &[u8]) -> Result<(Option<Volume>, Option<Found>)> {
+    read_volume(std::io::Cursor::new(data))
+}
+
+/// The NoCloud file names, in the order of `Seed::from_files`.
+pub(crate) const SEED_FILES: [&str; 4] =
+    ["meta-data", "user-data", "vendor-data", "network-config"];
+
+impl Seed {
+    /// Builds a seed from the files found, in `SEED_FILES` order; cloud-init
+    /// needs both meta-data and user-data (empty is fine).
+    pub(crate) fn from_files(files: [Option<Vec<u8>>; 4]) -> Result<Seed> {
+        let [meta_data, user_data, vendor_data, network_config] = files;
+        Ok(Seed {
+            meta_data: meta_data
+                .ok_or_else(|| Error::malformed("cidata volume has no meta-data"))?,
+            user_data: user_data
+                .ok_or_else(|| Error::malformed("cidata volume has no user-data"))?,
+            vendor_data,
+            network_config,
+        })
+    }
+}
+
+fn read_volume<R: Read + Seek>(mut disk: R) -> Result<(Option<Volume>, Option<Found>)> {
+    match probe::probe(&mut disk)? {
+        probe::Probe::Unknown => Ok((None, None)),
+        probe::Probe::Fat(boot) => {
+            disk.seek(SeekFrom::Start(0))
+                .map_err(|e| Error::io("seek", "volume", e))?;
+            let (volume, found) = fat::read_volume(disk, &boot)?;
+            Ok((Some(volume), found))
+        }
+        probe::Probe::Iso9660 => {
+            let (volume, found) = read_iso(disk)?;
+            Ok((Some(volume), found))
+        }
+    }
+}
+
+fn read_iso<R: Read + Seek>(disk: R) -> Result<(Volume, Option<Found>)> {
+    let mut iso = iso9660::IsoFs::open(disk)?;
+    let volume = Volume {
+        fs: Fs::Iso9660,
+        label: iso.volume_id.clone(),
+    };
+    let found = match Kind::from_label(&volume.label) {
+        None => None,
+        Some(Kind::NoCloud) => {
+            let root = iso.read_dir(&iso.root())?;
+            let mut files: [Option<Vec<u8>>; 4] = Default::default();
+            for (slot, name) in files.iter_mut().zip(SEED_FILES) {
+                if let Some(entry) = root.iter().find(|e| !e.is_dir && e.matches(name)) {
+                    *slot = Some(iso.read_file(entry)?);
+                }
+            }
+            Some(Found {
+                volume: volume.clone(),
+                kind: Kind::NoCloud,
+                seed: Some(Seed::from_files(files)?),
+            })
+        }
+        Some(Kind::ConfigDrive) => {
+            let path = ["openstack", "latest", configdrive::META_FILE];
+            let meta = iso.find(&path).and_then(|e| match e {
+                Some(e) if e.size() <= configdrive::MAX_META_BYTES => iso.read_file(&e),
+                Some(_) => Err(Error::limit("config-2 meta_data.json")),
+                None => Err(Error::malformed("config-2 volume without meta_data.json")),
+            });
+            configdrive::note_meta_data(Fs::Iso9660, meta);
+            Some(Found {
+                volume: volume.clone(),
+                kind: Kind::ConfigDrive,
+                seed: None,
+            })
+        }
+    };
+    Ok((volume, found))
 }

@@ -1,1 +1,194 @@
-//! TODO
+//! Tells a FAT12/16/32 or ISO 9660 volume from anything else by its first
+//! 34 KiB, like blkid but for only the two filesystems cloud-init accepts.
+
+use super::iso9660;
+use crate::error::{Error, Result};
+use std::io::{Read, Seek, SeekFrom};
+use std::ops::Range;
+
+/// The boot sector plus the first ISO 9660 volume descriptor (sector 16 of 2 KiB).
+const PROBE_BYTES: u64 = 32 * 1024 + 2048;
+const ISO_VD: Range<usize> = 32 * 1024..32 * 1024 + 2048;
+
+// BIOS parameter block fields.
+const BS_JUMP: usize = 0;
+const BPB_BYTES_PER_SECTOR: Range<usize> = 11..13;
+const BPB_SECTORS_PER_CLUSTER: usize = 13;
+const BPB_RESERVED: Range<usize> = 14..16;
+const BPB_FATS: usize = 16;
+const BPB_ROOT_ENTRIES: Range<usize> = 17..19;
+const BPB_TOTAL16: Range<usize> = 19..21;
+const BPB_MEDIA: usize = 21;
+const BPB_FAT_SIZE16: Range<usize> = 22..24;
+const BPB_TOTAL32: Range<usize> = 32..36;
+const BPB_FAT_SIZE32: Range<usize> = 36..40;
+// The extended boot signature and label sit at different places in FAT32.
+const EBPB16_SIG: usize = 38;
+const EBPB16_LABEL: Range<usize> = 43..54;
+const EBPB32_SIG: usize = 66;
+const EBPB32_LABEL: Range<usize> = 71..82;
+const BS_SIGNATURE: Range<usize> = 510..512;
+
+/// What the boot sector of a FAT volume says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FatBoot {
+    pub fat32: bool,
+    /// The boot-sector label (blkid's `LABEL_FATBOOT`), trailing spaces trimmed;
+    /// `None` when absent or the mkfs default "NO NAME".
+    pub label: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Probe {
+    Iso9660,
+    Fat(FatBoot),
+    Unknown,
+}
+
+/// Reads the first 34 KiB (less if the image is smaller) and classifies them.
+pub fn probe<R: Read + Seek>(disk: &mut R) -> Result<Probe> {
+    disk.seek(SeekFrom::Start(0))
+        .map_err(|e| Error::io("seek", "volume", e))?;
+    let mut head = Vec::new();
+    disk.take(PROBE_BYTES)
+        .read_to_end(&mut head)
+        .map_err(|e| Error::io("read", "volume", e))?;
+    Ok(probe_bytes(&head))
+}
+
+/// Pure classification of the first bytes of a volume. ISO 9660 is checked
+/// first: a hybrid ISO carries an MBR, never a valid FAT boot sector, but a
+/// FAT volume could by chance hold "CD001" in its data.
+pub fn probe_bytes(head: &[u8]) -> Probe {
+    if let Some(vd) = head.get(ISO_VD) {
+        if iso9660::is_iso9660(vd) {
+            return Probe::Iso9660;
+        }
+    }
+    match fat_boot(head) {
+        Some(b) => Probe::Fat(b),
+        None => Probe::Unknown,
+    }
+}
+
+fn le16(b: &[u8], r: Range<usize>) -> u32 {
+    u32::from(u16::from_le_bytes([b[r.start], b[r.start + 1]]))
+}
+
+fn le32(b: &[u8], r: Range<usize>) -> u32 {
+    u32::from_le_bytes([b[r.start], b[r.start + 1], b[r.start + 2], b[r.start + 3]])
+}
+
+/// Boot sector sanity checks in the spirit of blkid's vfat probe.
+pub fn fat_boot(b: &[u8]) -> Option<FatBoot> {
+    let b = b.get(..512)?;
+    if !(b[BS_JUMP] == 0xEB || b[BS_JUMP] == 0xE9) || b[BS_SIGNATURE] != [0x55, 0xAA] {
+        return None;
+    }
+    let bytes_per_sector = le16(b, BPB_BYTES_PER_SECTOR);
+    let sectors_per_cluster = b[BPB_SECTORS_PER_CLUSTER];
+    let media = b[BPB_MEDIA];
+    if !bytes_per_sector.is_power_of_two()
+        || !(512..=4096).contains(&bytes_per_sector)
+        || !sectors_per_cluster.is_power_of_two()
+        || le16(b, BPB_RESERVED) == 0
+        || b[BPB_FATS] == 0
+        || !(media == 0xF0 || media >= 0xF8)
+    {
+        return None;
+    }
+    let total = match le16(b, BPB_TOTAL16) {
+        0 => le32(b, BPB_TOTAL32),
+        n => n,
+    };
+    if total == 0 {
+        return None;
+    }
+    // FAT32 has no fixed root directory and keeps its FAT size in the 32-bit field.
+    let fat32 = le16(b, BPB_FAT_SIZE16) == 0;
+    if fat32 && (le32(b, BPB_FAT_SIZE32) == 0 || le16(b, BPB_ROOT_ENTRIES) != 0) {
+        return None;
+    }
+    if !fat32 && le16(b, BPB_ROOT_ENTRIES) == 0 {
+        return None;
+    }
+    let (sig, label) = if fat32 {
+        (EBPB32_SIG, EBPB32_LABEL)
+    } else {
+        (EBPB16_SIG, EBPB16_LABEL)
+    };
+    let label = if b[sig] == 0x29 {
+        label_text(&b[label])
+    } else {
+        None
+    };
+    Some(FatBoot { fat32, label })
+}
+
+/// An 11-byte FAT label without its space padding; "NO NAME" means none.
+pub fn label_text(raw: &[u8]) -> Option<String> {
+    let end = raw.iter().position(|&c| c == 0).unwrap_or(raw.len());
+    // Bytes past ASCII are OEM code page; Latin-1 keeps them visible and harmless.
+    let text: String = raw[..end].iter().map(|&c| char::from(c)).collect();
+    let text = text.trim_end_matches(' ');
+    if text.is_empty() || text == "NO NAME" {
+        None
+    } else {
+        Some(text.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fat16_boot(label: &[u8; 11]) -> Vec<u8> {
+        let mut b = vec![0u8; 512];
+        b[0] = 0xEB;
+        b[11..13].copy_from_slice(&512u16.to_le_bytes());
+        b[13] = 4;
+        b[14] = 1;
+        b[16] = 2;
+        b[17..19].copy_from_slice(&512u16.to_le_bytes());
+        b[19..21].copy_from_slice(&20000u16.to_le_bytes());
+        b[21] = 0xF8;
+        b[22..24].copy_from_slice(&20u16.to_le_bytes());
+        b[38] = 0x29;
+        b[43..54].copy_from_slice(label);
+        b[510] = 0x55;
+        b[511] = 0xAA;
+        b
+    }
+
+    #[test]
+    fn fat_boot_sector_label() {
+        let b = fat16_boot(b"cidata     ");
+        assert_eq!(
+            probe_bytes(&b),
+            Probe::Fat(FatBoot {
+                fat32: false,
+                label: Some("cidata".into())
+            })
+        );
+        assert_eq!(fat_boot(&fat16_boot(b"NO NAME    ")).unwrap().label, None);
+    }
+
+    #[test]
+    fn insane_boot_sectors_are_not_fat() {
+        let mut b = fat16_boot(b"cidata     ");
+        b[13] = 3; // sectors per cluster not a power of two
+        assert_eq!(probe_bytes(&b), Probe::Unknown);
+        let mut b = fat16_boot(b"cidata     ");
+        b[511] = 0;
+        assert_eq!(probe_bytes(&b), Probe::Unknown);
+        assert_eq!(probe_bytes(&[0xEB; 100]), Probe::Unknown);
+    }
+
+    #[test]
+    fn iso_magic_wins() {
+        let mut head = vec![0u8; PROBE_BYTES as usize];
+        head[..512].copy_from_slice(&fat16_boot(b"cidata     "));
+        head[ISO_VD.start + 1..ISO_VD.start + 6].copy_from_slice(b"CD001");
+        assert_eq!(probe_bytes(&head), Probe::Iso9660);
+    }
+}

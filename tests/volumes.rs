@@ -1,0 +1,1181 @@
+//! Local sources end to end: volumes made by real tools, read back byte for
+//! byte through `read_device`, and hostile images that must end in `Err`,
+//! never a panic or a hang.
+//!
+//! apt: dosfstools mtools genisoimage xorriso gzip util-linux
+//! (mkfs.vfat, mcopy, mmd, mdir, mtype, genisoimage, xorriso, gzip, blkid,
+//! losetup, mount). The loop-device and mount cases need root, as in CI.
+
+use cloudseed::seed::iso9660::IsoFs;
+use cloudseed::seed::{read_device, read_image_bytes, Found, Fs, Kind, Seed, Volume};
+use std::fs;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+// ---------------------------------------------------------------- helpers
+
+/// A temporary directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let p =
+            std::env::temp_dir().join(format!("cloudseed-volumes-{}-{}", tag, std::process::id()));
+        let _ = fs::remove_dir_all(&p);
+        fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn run(cmd: &str, args: &[&str]) {
+    let out = Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd}: {e} (is it installed?)"));
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn output(cmd: &str, args: &[&str]) -> Vec<u8> {
+    let out = Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// xorshift64*: deterministic bytes and mutations without a crate.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn gzip(data: &[u8], dir: &TempDir) -> Vec<u8> {
+    let p = dir.path("gz-input");
+    fs::write(&p, data).unwrap();
+    output("gzip", &["-9", "-n", "-c", p.to_str().unwrap()])
+}
+
+/// A seed with files from 0 bytes to over 1 MiB, binary gzip user-data and
+/// optional vendor-data / network-config.
+fn seed_files(dir: &TempDir, big: bool, vendor: bool, network: bool) -> Seed {
+    let mut rng = Rng(0x5eed);
+    let user_data = if big {
+        rng.bytes(1_200_000 + 123)
+    } else {
+        gzip(
+            b"#cloud-config\nhostname: seeded\nruncmd: [[touch, /x]]\n",
+            dir,
+        )
+    };
+    Seed {
+        meta_data: if big {
+            Vec::new()
+        } else {
+            b"instance-id: iid-local01\nlocal-hostname: seeded\n".to_vec()
+        },
+        user_data,
+        vendor_data: vendor.then(|| b"#cloud-config\npackages: [htop]\n".to_vec()),
+        network_config: network.then(|| {
+            b"version: 2\nethernets:\n  id0:\n    match: {name: \"e*\"}\n    dhcp4: true\n".to_vec()
+        }),
+    }
+}
+
+/// Writes the seed files into `src` and returns their paths.
+fn stage(dir: &TempDir, src: &str, seed: &Seed) -> Vec<String> {
+    let d = dir.path(src);
+    fs::create_dir_all(&d).unwrap();
+    let mut files = vec![
+        ("meta-data", &seed.meta_data),
+        ("user-data", &seed.user_data),
+    ];
+    if let Some(v) = &seed.vendor_data {
+        files.push(("vendor-data", v));
+    }
+    if let Some(n) = &seed.network_config {
+        files.push(("network-config", n));
+    }
+    files
+        .into_iter()
+        .map(|(name, data)| {
+            let p = d.join(name);
+            fs::write(&p, data).unwrap();
+            p.to_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+fn make_fat(dir: &TempDir, name: &str, mkfs: &[&str], kib: u32, seed: &Seed) -> PathBuf {
+    let img = dir.path(name);
+    let img_s = img.to_str().unwrap();
+    let mut args: Vec<&str> = mkfs.to_vec();
+    let kib = kib.to_string();
+    args.extend(["-C", img_s, &kib]);
+    run("mkfs.vfat", &args);
+    let files = stage(dir, &format!("{name}.src"), seed);
+    let mut args = vec!["-i", img_s];
+    args.extend(files.iter().map(String::as_str));
+    args.push("::/");
+    run("mcopy", &args);
+    img
+}
+
+fn make_iso(dir: &TempDir, name: &str, tool: &str, opts: &[&str], seed: &Seed) -> PathBuf {
+    let img = dir.path(name);
+    let src = format!("{name}.src");
+    stage(dir, &src, seed);
+    let (img_s, src_s) = (
+        img.to_str().unwrap().to_string(),
+        dir.path(&src).to_str().unwrap().to_string(),
+    );
+    let mut args: Vec<&str> = if tool == "xorriso" {
+        vec!["-as", "mkisofs"]
+    } else {
+        vec![]
+    };
+    args.extend(["-quiet", "-o", &img_s]);
+    args.extend(opts);
+    args.push(&src_s);
+    run(tool, &args);
+    img
+}
+
+fn expect_nocloud(img: &Path, label: &str, fs_: Fs, seed: &Seed) {
+    let (volume, found) = read_device(img).unwrap_or_else(|e| panic!("{}: {e}", img.display()));
+    let want = Volume {
+        fs: fs_,
+        label: label.into(),
+    };
+    assert_eq!(volume.as_ref(), Some(&want));
+    let found = found.expect("cidata volume not found");
+    assert_eq!(found.kind, Kind::NoCloud);
+    assert_eq!(found.volume, want);
+    let got = found.seed.expect("no seed");
+    // Compare piecewise so a failure does not print a megabyte.
+    assert!(got.meta_data == seed.meta_data, "meta-data differs");
+    assert!(
+        got.user_data == seed.user_data,
+        "user-data differs ({} vs {} bytes)",
+        got.user_data.len(),
+        seed.user_data.len()
+    );
+    assert_eq!(got.vendor_data, seed.vendor_data);
+    assert_eq!(got.network_config, seed.network_config);
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn find_all(hay: &[u8], needle: &[u8]) -> Vec<usize> {
+    hay.windows(needle.len())
+        .enumerate()
+        .filter(|(_, w)| *w == needle)
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Any outcome but a wrong seed: Err, nothing found, or exactly the original.
+fn never_wrong(data: &[u8], seed: &Seed) {
+    if let Ok((
+        _,
+        Some(Found {
+            seed: Some(got), ..
+        }),
+    )) = read_image_bytes(data)
+    {
+        assert!(got == *seed, "a damaged image produced a different seed");
+    }
+}
+
+// ------------------------------------------------------------ FAT volumes
+
+#[test]
+fn fat12_round_trip() {
+    let dir = TempDir::new("fat12");
+    let seed = seed_files(&dir, false, true, true);
+    let img = make_fat(&dir, "fat12.img", &["-n", "cidata"], 2048, &seed);
+    expect_nocloud(&img, "cidata", Fs::Vfat, &seed);
+}
+
+#[test]
+fn fat16_round_trip_big_and_empty_files() {
+    let dir = TempDir::new("fat16");
+    let seed = seed_files(&dir, true, false, true);
+    let img = make_fat(
+        &dir,
+        "fat16.img",
+        &["-F", "16", "-n", "cidata"],
+        20_000,
+        &seed,
+    );
+    expect_nocloud(&img, "cidata", Fs::Vfat, &seed);
+}
+
+#[test]
+fn fat32_round_trip() {
+    let dir = TempDir::new("fat32");
+    let seed = seed_files(&dir, true, true, false);
+    let img = make_fat(
+        &dir,
+        "fat32.img",
+        &["-F", "32", "-s", "1", "-n", "cidata"],
+        34_000,
+        &seed,
+    );
+    expect_nocloud(&img, "cidata", Fs::Vfat, &seed);
+}
+
+#[test]
+fn fat_uppercase_label() {
+    let dir = TempDir::new("fatupper");
+    let seed = seed_files(&dir, false, false, false);
+    let img = make_fat(&dir, "upper.img", &["-n", "CIDATA"], 1440, &seed);
+    expect_nocloud(&img, "CIDATA", Fs::Vfat, &seed);
+}
+
+/// mkfs.vfat writes the label twice; mark the root-directory entry deleted
+/// (0xE5) so only the boot sector says `cidata` (blkid's LABEL_FATBOOT).
+#[test]
+fn fat_label_only_in_boot_sector() {
+    let dir = TempDir::new("fatboot");
+    let seed = seed_files(&dir, false, true, false);
+    let img = make_fat(&dir, "boot.img", &["-n", "cidata"], 2048, &seed);
+    let mut data = fs::read(&img).unwrap();
+    let hits = find_all(&data, b"cidata     \x08");
+    assert_eq!(hits.len(), 1, "one root-directory label entry expected");
+    data[hits[0]] = 0xE5;
+    fs::write(&img, &data).unwrap();
+    let blkid = Command::new("blkid")
+        .args(["-p", "-o", "export", img.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let blkid = String::from_utf8_lossy(&blkid.stdout);
+    assert!(
+        blkid.contains("LABEL_FATBOOT=cidata"),
+        "blkid sees: {blkid}"
+    );
+    expect_nocloud(&img, "cidata", Fs::Vfat, &seed);
+}
+
+/// The other way round: boot sector says NO NAME, the root directory cidata.
+#[test]
+fn fat_label_only_in_root_directory() {
+    let dir = TempDir::new("fatroot");
+    let seed = seed_files(&dir, false, false, true);
+    let img = make_fat(&dir, "root.img", &["-n", "cidata"], 2048, &seed);
+    let mut data = fs::read(&img).unwrap();
+    assert_eq!(&data[43..54], b"cidata     ");
+    data[43..54].copy_from_slice(b"NO NAME    ");
+    fs::write(&img, &data).unwrap();
+    expect_nocloud(&img, "cidata", Fs::Vfat, &seed);
+}
+
+#[test]
+fn fat_without_user_data_is_an_error() {
+    let dir = TempDir::new("fatnoud");
+    let img = dir.path("noud.img");
+    run(
+        "mkfs.vfat",
+        &["-n", "cidata", "-C", img.to_str().unwrap(), "1440"],
+    );
+    let md = dir.path("meta-data");
+    fs::write(&md, b"instance-id: x\n").unwrap();
+    run(
+        "mcopy",
+        &["-i", img.to_str().unwrap(), md.to_str().unwrap(), "::/"],
+    );
+    let err = read_device(&img).unwrap_err().to_string();
+    assert_eq!(err, "malformed cidata volume has no user-data");
+}
+
+#[test]
+fn fat_other_label_is_seen_not_found() {
+    let dir = TempDir::new("fatdata");
+    let seed = seed_files(&dir, false, false, false);
+    let img = make_fat(&dir, "data.img", &["-n", "data"], 1440, &seed);
+    let (volume, found) = read_device(&img).unwrap();
+    assert_eq!(
+        volume,
+        Some(Volume {
+            fs: Fs::Vfat,
+            label: "data".into()
+        })
+    );
+    assert_eq!(found, None);
+}
+
+#[test]
+fn fat_config_drive_is_identified() {
+    let dir = TempDir::new("fatcfg2");
+    let img = dir.path("cfg2.img");
+    let img_s = img.to_str().unwrap();
+    run("mkfs.vfat", &["-n", "config-2", "-C", img_s, "1440"]);
+    let meta = dir.path("meta_data.json");
+    fs::write(
+        &meta,
+        br#"{"uuid": "0d8e3b7f-6b0e-4a5c-9a71-1a1c6e4c2d10", "hostname": "vm1"}"#,
+    )
+    .unwrap();
+    run("mmd", &["-i", img_s, "::/openstack", "::/openstack/latest"]);
+    run(
+        "mcopy",
+        &["-i", img_s, meta.to_str().unwrap(), "::/openstack/latest/"],
+    );
+    let (volume, found) = read_device(&img).unwrap();
+    let want = Volume {
+        fs: Fs::Vfat,
+        label: "config-2".into(),
+    };
+    assert_eq!(volume, Some(want.clone()));
+    assert_eq!(
+        found,
+        Some(Found {
+            volume: want,
+            kind: Kind::ConfigDrive,
+            seed: None
+        })
+    );
+}
+
+// ------------------------------------------------------------ ISO volumes
+
+#[test]
+fn iso_joliet_and_rock_ridge() {
+    let dir = TempDir::new("isojr");
+    let seed = seed_files(&dir, false, true, true);
+    let img = make_iso(
+        &dir,
+        "jr.iso",
+        "genisoimage",
+        &["-V", "cidata", "-joliet", "-rock"],
+        &seed,
+    );
+    expect_nocloud(&img, "cidata", Fs::Iso9660, &seed);
+}
+
+#[test]
+fn iso_joliet_only() {
+    let dir = TempDir::new("isoj");
+    let seed = seed_files(&dir, true, false, true);
+    let img = make_iso(
+        &dir,
+        "j.iso",
+        "genisoimage",
+        &["-V", "cidata", "-joliet"],
+        &seed,
+    );
+    expect_nocloud(&img, "cidata", Fs::Iso9660, &seed);
+}
+
+#[test]
+fn iso_rock_ridge_only() {
+    let dir = TempDir::new("isor");
+    let seed = seed_files(&dir, true, true, false);
+    let img = make_iso(
+        &dir,
+        "r.iso",
+        "genisoimage",
+        &["-V", "cidata", "-rock"],
+        &seed,
+    );
+    expect_nocloud(&img, "cidata", Fs::Iso9660, &seed);
+}
+
+/// Plain ISO 9660 names cannot hold "user-data" without relaxed names; the
+/// kernel maps "USER-DATA.;1" to "user-data", and so do we.
+#[test]
+fn iso_plain_names() {
+    let dir = TempDir::new("isoplain");
+    let seed = seed_files(&dir, false, true, true);
+    let img = make_iso(
+        &dir,
+        "upper.iso",
+        "genisoimage",
+        &["-V", "CIDATA", "-l", "-relaxed-filenames"],
+        &seed,
+    );
+    assert!(find(&fs::read(&img).unwrap(), b"USER-DATA.;1").is_some());
+    expect_nocloud(&img, "CIDATA", Fs::Iso9660, &seed);
+    let img = make_iso(
+        &dir,
+        "lower.iso",
+        "genisoimage",
+        &[
+            "-V",
+            "cidata",
+            "-l",
+            "-relaxed-filenames",
+            "-allow-lowercase",
+        ],
+        &seed,
+    );
+    expect_nocloud(&img, "cidata", Fs::Iso9660, &seed);
+}
+
+#[test]
+fn iso_xorriso() {
+    let dir = TempDir::new("isoxorriso");
+    let seed = seed_files(&dir, true, true, true);
+    let img = make_iso(
+        &dir,
+        "x.iso",
+        "xorriso",
+        &["-V", "cidata", "-J", "-R"],
+        &seed,
+    );
+    expect_nocloud(&img, "cidata", Fs::Iso9660, &seed);
+}
+
+/// A 200-character Rock Ridge name does not fit beside the other RR fields
+/// in a 255-byte record, so the tools spill NM into a continuation area (CE).
+#[test]
+fn iso_rock_ridge_long_names() {
+    let dir = TempDir::new("isolong");
+    let seed = seed_files(&dir, false, false, false);
+    let long = format!("{}-{}.txt", "n".repeat(150), "m".repeat(45));
+    for tool in ["genisoimage", "xorriso"] {
+        let name = format!("{tool}.iso");
+        let src = dir.path(&format!("{name}.src"));
+        fs::create_dir_all(&src).unwrap();
+        fs::write(src.join(&long), b"long name\n").unwrap();
+        let img = make_iso(&dir, &name, tool, &["-V", "cidata", "-R"], &seed);
+        let data = fs::read(&img).unwrap();
+        let mut iso = IsoFs::open(Cursor::new(data)).unwrap();
+        let entry = iso
+            .find(&[&long])
+            .unwrap()
+            .unwrap_or_else(|| panic!("{tool}: long name not found"));
+        assert_eq!(iso.read_file(&entry).unwrap(), b"long name\n");
+        assert!(
+            iso.find(&[&long.to_uppercase()]).unwrap().is_none(),
+            "rock ridge names are exact"
+        );
+    }
+}
+
+#[test]
+fn iso_other_label_and_config_drive() {
+    let dir = TempDir::new("isolabels");
+    let seed = seed_files(&dir, false, false, false);
+    let img = make_iso(
+        &dir,
+        "data.iso",
+        "genisoimage",
+        &["-V", "data", "-J", "-R"],
+        &seed,
+    );
+    assert_eq!(
+        read_device(&img).unwrap(),
+        (
+            Some(Volume {
+                fs: Fs::Iso9660,
+                label: "data".into()
+            }),
+            None
+        )
+    );
+
+    let img = config2_iso(&dir);
+    let want = Volume {
+        fs: Fs::Iso9660,
+        label: "config-2".into(),
+    };
+    let (volume, found) = read_device(&img).unwrap();
+    assert_eq!(volume, Some(want.clone()));
+    assert_eq!(
+        found,
+        Some(Found {
+            volume: want,
+            kind: Kind::ConfigDrive,
+            seed: None
+        })
+    );
+    let mut iso = IsoFs::open(Cursor::new(fs::read(&img).unwrap())).unwrap();
+    let entry = iso
+        .find(&["openstack", "latest", "meta_data.json"])
+        .unwrap()
+        .expect("meta_data.json");
+    assert_eq!(iso.read_file(&entry).unwrap(), CONFIG2_META);
+}
+
+const CONFIG2_META: &[u8] =
+    br#"{"uuid": "7f0c0b9e-5a6b-4c3d-8e2f-1a2b3c4d5e6f", "hostname": "vm2"}"#;
+
+/// A plain-named config-2 ISO (so records are easy to find and patch).
+fn config2_iso(dir: &TempDir) -> PathBuf {
+    let src = dir.path("cfg2.src/openstack/latest");
+    fs::create_dir_all(&src).unwrap();
+    fs::write(src.join("meta_data.json"), CONFIG2_META).unwrap();
+    let img = dir.path("cfg2.iso");
+    run(
+        "genisoimage",
+        &[
+            "-quiet",
+            "-V",
+            "config-2",
+            "-l",
+            "-relaxed-filenames",
+            "-allow-lowercase",
+            "-o",
+            img.to_str().unwrap(),
+            dir.path("cfg2.src").to_str().unwrap(),
+        ],
+    );
+    img
+}
+
+// ------------------------------------------------------ ISO record patching
+
+/// Offset of the directory record whose name is `name` (plain ISO names).
+fn record_at(data: &[u8], name: &[u8]) -> usize {
+    let hits: Vec<usize> = find_all(data, name)
+        .into_iter()
+        .filter(|&p| p >= 33 && data[p - 1] as usize == name.len())
+        .map(|p| p - 33)
+        .collect();
+    assert_eq!(hits.len(), 1, "record {:?}", String::from_utf8_lossy(name));
+    hits[0]
+}
+
+fn both32(v: u32) -> [u8; 8] {
+    let mut b = [0u8; 8];
+    b[..4].copy_from_slice(&v.to_le_bytes());
+    b[4..].copy_from_slice(&v.to_be_bytes());
+    b
+}
+
+fn set_extent(data: &mut [u8], rec: usize, lba: u32) {
+    data[rec + 2..rec + 10].copy_from_slice(&both32(lba));
+}
+
+fn set_len(data: &mut [u8], rec: usize, len: u32) {
+    data[rec + 10..rec + 18].copy_from_slice(&both32(len));
+}
+
+fn lba_of(data: &[u8], rec: usize) -> u32 {
+    u32::from_le_bytes(data[rec + 2..rec + 6].try_into().unwrap())
+}
+
+/// No tool makes a multi-extent file without writing 4 GiB, so split a real
+/// file's contiguous extent into three records flagged 0x80, 0x80, 0.
+#[test]
+fn iso_multi_extent_file() {
+    let dir = TempDir::new("isomulti");
+    let mut seed = seed_files(&dir, false, false, false);
+    seed.user_data = Rng(7).bytes(5000);
+    let img = make_iso(
+        &dir,
+        "m.iso",
+        "genisoimage",
+        &[
+            "-V",
+            "cidata",
+            "-l",
+            "-relaxed-filenames",
+            "-allow-lowercase",
+        ],
+        &seed,
+    );
+    let mut data = fs::read(&img).unwrap();
+    let rec = record_at(&data, b"user-data.;1");
+    let len = data[rec] as usize;
+    let original = data[rec..rec + len].to_vec();
+    let lba = lba_of(&data, rec);
+    // Append two more records after the last one in this directory sector.
+    let sector_start = rec - rec % 2048;
+    let mut end = sector_start;
+    while data[end] != 0 {
+        end += data[end] as usize;
+    }
+    let parts = [
+        (lba, 2048u32, 0x80u8),
+        (lba + 1, 2048, 0x80),
+        (lba + 2, 5000 - 4096, 0),
+    ];
+    let mut recs = Vec::new();
+    for (l, n, flags) in parts {
+        let mut r = original.clone();
+        r[2..10].copy_from_slice(&both32(l));
+        r[10..18].copy_from_slice(&both32(n));
+        r[25] = flags;
+        recs.push(r);
+    }
+    // The first part replaces the original; the others go at the end.
+    data[rec..rec + len].copy_from_slice(&recs[0]);
+    data[end..end + len].copy_from_slice(&recs[1]);
+    data[end + len..end + 2 * len].copy_from_slice(&recs[2]);
+    // The parts of a multi-extent file must be adjacent records; user-data
+    // sorts last, so appending after it keeps them so.
+    assert_eq!(rec + len, end, "user-data should be the last record");
+    fs::write(&img, &data).unwrap();
+    expect_nocloud(&img, "cidata", Fs::Iso9660, &seed);
+
+    // Without its last part the chain is malformed, not silently short.
+    data[end + len..end + 2 * len].fill(0);
+    assert!(read_image_bytes(&data).is_err());
+}
+
+#[test]
+fn iso_directory_loops_are_refused() {
+    let dir = TempDir::new("isoloop");
+    let clean = fs::read(config2_iso(&dir)).unwrap();
+    let os = record_at(&clean, b"openstack");
+    let latest = record_at(&clean, b"latest");
+    let pvd_root_lba =
+        u32::from_le_bytes(clean[32768 + 156 + 2..32768 + 156 + 6].try_into().unwrap());
+    // "openstack" pointing back at the root, and "latest" at its parent.
+    let mut to_root = clean.clone();
+    set_extent(&mut to_root, os, pvd_root_lba);
+    let mut to_parent = clean.clone();
+    set_extent(&mut to_parent, latest, lba_of(&clean, os));
+    let cases = [
+        (to_root, &["openstack", "openstack", "x"][..]),
+        (to_parent, &["openstack", "latest", "latest", "x"][..]),
+    ];
+    for (data, path) in cases {
+        let mut iso = IsoFs::open(Cursor::new(data.clone())).unwrap();
+        let err = iso.find(path).unwrap_err().to_string();
+        assert_eq!(err, "malformed iso9660 directory loop");
+        // The device read still identifies the drive; only the log line is lost.
+        let (_, found) = read_image_bytes(&data).unwrap();
+        assert_eq!(found.unwrap().kind, Kind::ConfigDrive);
+    }
+}
+
+#[test]
+fn iso_absurd_sizes_and_extents() {
+    let dir = TempDir::new("isoabsurd");
+    let seed = seed_files(&dir, false, false, false);
+    let img = make_iso(
+        &dir,
+        "a.iso",
+        "genisoimage",
+        &[
+            "-V",
+            "cidata",
+            "-l",
+            "-relaxed-filenames",
+            "-allow-lowercase",
+        ],
+        &seed,
+    );
+    let clean = fs::read(&img).unwrap();
+    let rec = record_at(&clean, b"user-data.;1");
+
+    let mut huge = clean.clone();
+    set_len(&mut huge, rec, u32::MAX);
+    assert!(read_image_bytes(&huge)
+        .unwrap_err()
+        .to_string()
+        .starts_with("over limit"));
+
+    let mut past = clean.clone();
+    set_extent(&mut past, rec, 0x00ff_ffff);
+    assert!(read_image_bytes(&past)
+        .unwrap_err()
+        .to_string()
+        .starts_with("truncated"));
+
+    let mut far = clean.clone();
+    set_extent(&mut far, rec, u32::MAX);
+    assert!(read_image_bytes(&far).is_err());
+
+    // A root directory claiming 4 GiB.
+    let mut root = clean.clone();
+    root[32768 + 156 + 10..32768 + 156 + 18].copy_from_slice(&both32(u32::MAX));
+    assert!(read_image_bytes(&root).is_err());
+}
+
+// -------------------------------------------------------- hostile images
+
+#[test]
+fn truncated_images_never_yield_a_wrong_seed() {
+    let dir = TempDir::new("trunc");
+    let seed = seed_files(&dir, false, true, true);
+    let fat = fs::read(make_fat(&dir, "t.img", &["-n", "cidata"], 1440, &seed)).unwrap();
+    let iso = fs::read(make_iso(
+        &dir,
+        "t.iso",
+        "genisoimage",
+        &["-V", "cidata", "-J", "-R"],
+        &seed,
+    ))
+    .unwrap();
+    for data in [&fat, &iso] {
+        let mut cut = 0;
+        while cut < data.len() {
+            never_wrong(&data[..cut], &seed);
+            cut += if cut < 64 * 1024 { 509 } else { 8191 };
+        }
+        never_wrong(data, &seed);
+        assert!(read_image_bytes(data).unwrap().1.is_some());
+    }
+}
+
+#[test]
+fn random_bytes_with_a_cidata_label() {
+    let dir = TempDir::new("random");
+    let seed = seed_files(&dir, false, false, false);
+    let fat = fs::read(make_fat(&dir, "r.img", &["-n", "cidata"], 1440, &seed)).unwrap();
+    let mut rng = Rng(42);
+    for round in 0..20 {
+        // A real boot sector over random bytes: the FATs and directories are noise.
+        let mut data = rng.bytes(fat.len());
+        data[..512].copy_from_slice(&fat[..512]);
+        assert!(
+            read_image_bytes(&data).is_err() || read_image_bytes(&data).unwrap().1.is_none(),
+            "round {round}"
+        );
+        // A primary volume descriptor saying cidata over random bytes.
+        let mut data = rng.bytes(400 * 1024);
+        data[32768] = 1;
+        data[32769..32774].copy_from_slice(b"CD001");
+        data[32768 + 40..32768 + 72].copy_from_slice(b"cidata                          ");
+        data[32768 + 128..32768 + 130].copy_from_slice(&2048u16.to_le_bytes());
+        assert!(read_image_bytes(&data).is_err(), "round {round}");
+    }
+}
+
+#[test]
+fn fat_absurd_size_and_fatfs_panic_are_errors() {
+    let dir = TempDir::new("fatpanic");
+    let seed = seed_files(&dir, false, false, false);
+    let clean = fs::read(make_fat(&dir, "p.img", &["-n", "cidata"], 1440, &seed)).unwrap();
+    // The short-name entry of user-data: "USER-D~1   " then attributes.
+    let entry = find(&clean, b"USER-D~1   ").expect("short name entry");
+
+    let mut huge = clean.clone();
+    huge[entry + 28..entry + 32].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert!(read_image_bytes(&huge)
+        .unwrap_err()
+        .to_string()
+        .starts_with("over limit"));
+
+    // First cluster 1 is reserved; fatfs computes `cluster - 2` and panics
+    // (overflow checks are on in tests and in our release profile).
+    let mut panics = clean.clone();
+    panics[entry + 26..entry + 28].copy_from_slice(&1u16.to_le_bytes());
+    let err = read_image_bytes(&panics).unwrap_err().to_string();
+    assert!(err.starts_with("internal panic contained"), "{err}");
+
+    // A file whose cluster chain points at itself: fatfs reads the cluster
+    // again and again, but the directory entry's size still ends the read.
+    let mut cyclic = clean.clone();
+    let first = u16::from_le_bytes([clean[entry + 26], clean[entry + 27]]) as usize;
+    set_fat12(&mut cyclic, 512, first, first as u16);
+    cyclic[entry + 28..entry + 32].copy_from_slice(&(1u32 << 20).to_le_bytes());
+    if let Ok((_, Some(found))) = read_image_bytes(&cyclic) {
+        assert_eq!(found.seed.unwrap().user_data.len(), 1 << 20);
+    }
+}
+
+/// Sets FAT12 entry `n` (FAT at byte `fat`) to `val`.
+fn set_fat12(data: &mut [u8], fat: usize, n: usize, val: u16) {
+    let off = fat + n * 3 / 2;
+    let pair = u16::from_le_bytes([data[off], data[off + 1]]);
+    let new = if n % 2 == 0 {
+        (pair & 0xF000) | val
+    } else {
+        (pair & 0x000F) | (val << 4)
+    };
+    data[off..off + 2].copy_from_slice(&new.to_le_bytes());
+}
+
+/// A FAT32 root directory whose cluster chain loops and holds only deleted
+/// entries: fatfs would search it for the label forever; the read budget ends it.
+#[test]
+fn fat32_cyclic_root_directory_hits_the_budget() {
+    let dir = TempDir::new("fatcycle");
+    let img = dir.path("c.img");
+    run(
+        "mkfs.vfat",
+        &[
+            "-F",
+            "32",
+            "-s",
+            "1",
+            "-n",
+            "cidata",
+            "-C",
+            img.to_str().unwrap(),
+            "34000",
+        ],
+    );
+    let mut data = fs::read(&img).unwrap();
+    let reserved = u16::from_le_bytes([data[14], data[15]]) as usize;
+    let fats = data[16] as usize;
+    let fat_sectors = u32::from_le_bytes(data[36..40].try_into().unwrap()) as usize;
+    let root_cluster = u32::from_le_bytes(data[44..48].try_into().unwrap()) as usize;
+    assert_eq!(root_cluster, 2);
+    let root = (reserved + fats * fat_sectors) * 512;
+    for e in data[root..root + 512].chunks_mut(32) {
+        e[0] = 0xE5;
+        e[11] = 0x20;
+    }
+    for f in 0..fats {
+        let at = (reserved + f * fat_sectors) * 512 + 4 * root_cluster;
+        data[at..at + 4].copy_from_slice(&(root_cluster as u32).to_le_bytes());
+    }
+    let err = read_image_bytes(&data).unwrap_err().to_string();
+    assert!(
+        err.starts_with("over limit: fat volume needs more reads"),
+        "{err}"
+    );
+}
+
+#[test]
+fn mutations_never_panic() {
+    let dir = TempDir::new("mutate");
+    let seed = seed_files(&dir, false, true, true);
+    let fat = fs::read(make_fat(&dir, "m.img", &["-n", "cidata"], 1440, &seed)).unwrap();
+    let iso = fs::read(make_iso(
+        &dir,
+        "m.iso",
+        "genisoimage",
+        &["-V", "cidata", "-J", "-R"],
+        &seed,
+    ))
+    .unwrap();
+    let mut rng = Rng(0xdead_beef);
+    // Aim most mutations at the metadata: boot sector, first FAT sector and
+    // root directory of the FAT image; the PVD and root directory of the ISO.
+    let u16_at = |d: &[u8], at: usize| u16::from_le_bytes([d[at], d[at + 1]]) as usize;
+    let fat_root = (u16_at(&fat, 14) + fat[16] as usize * u16_at(&fat, 22)) * 512;
+    let fat_hot = vec![0..512, 512..1024, fat_root..fat_root + 512];
+    let iso_root =
+        u32::from_le_bytes(iso[32768 + 158..32768 + 162].try_into().unwrap()) as usize * 2048;
+    let iso_hot = vec![32768..34816, iso_root..iso_root + 2048];
+    for (data, hot) in [(fat, fat_hot), (iso, iso_hot)] {
+        let mut buf = data.clone();
+        let (mut errors, mut found, mut panics) = (0, 0, 0);
+        for _ in 0..2000 {
+            buf.copy_from_slice(&data);
+            for _ in 0..1 + rng.below(8) {
+                let range = &hot[rng.below(hot.len())];
+                let at = if rng.below(4) == 0 {
+                    rng.below(data.len())
+                } else {
+                    range.start + rng.below(range.len())
+                };
+                buf[at] = rng.next() as u8;
+            }
+            // read_image_bytes catches fatfs panics itself; a panic from our own
+            // code would fail this test.
+            match read_image_bytes(&buf) {
+                Err(e) => {
+                    errors += 1;
+                    panics += usize::from(e.to_string().starts_with("internal panic"));
+                }
+                Ok((_, Some(_))) => found += 1,
+                Ok(_) => {}
+            }
+        }
+        // The mutations must bite, and most must still leave a readable seed.
+        eprintln!("mutations: {errors} errors ({panics} contained panics), {found} found");
+        assert!(
+            errors > 100 && found > 500,
+            "errors {errors}, found {found}"
+        );
+    }
+}
+
+// ------------------------------------------------------------ block devices
+
+fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+/// The same image through a real loop block device (root only: CI is root).
+#[test]
+fn loop_block_device() {
+    if !is_root() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run this test as root"
+        );
+        eprintln!("NOTE loop_block_device needs root; not run");
+        return;
+    }
+    let dir = TempDir::new("loopdev");
+    let seed = seed_files(&dir, true, true, true);
+    let img = make_iso(
+        &dir,
+        "l.iso",
+        "genisoimage",
+        &["-V", "cidata", "-J", "-R"],
+        &seed,
+    );
+    let dev = String::from_utf8(output(
+        "losetup",
+        &["-f", "--show", "-r", img.to_str().unwrap()],
+    ))
+    .unwrap();
+    let dev = dev.trim().to_string();
+    struct Detach(String);
+    impl Drop for Detach {
+        fn drop(&mut self) {
+            let _ = Command::new("losetup").args(["-d", &self.0]).status();
+        }
+    }
+    let _guard = Detach(dev.clone());
+    expect_nocloud(Path::new(&dev), "cidata", Fs::Iso9660, &seed);
+}
+
+#[test]
+fn missing_device_is_an_io_error() {
+    let err = read_device(Path::new("/nonexistent/cloudseed-dev"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("open /nonexistent/cloudseed-dev:"), "{err}");
+}
+
+#[test]
+fn not_a_volume() {
+    let dir = TempDir::new("notvol");
+    let p = dir.path("zero.img");
+    fs::write(&p, vec![0u8; 100_000]).unwrap();
+    assert_eq!(read_device(&p).unwrap(), (None, None));
+    fs::write(&p, b"").unwrap();
+    assert_eq!(read_device(&p).unwrap(), (None, None));
+}
+
+// ------------------------------------------------------------------ mkcidata
+
+fn mkcidata_seed(dir: &TempDir) -> Seed {
+    seed_files(dir, false, true, true)
+}
+
+fn write_seed_image(out: &Path, seed: &Seed) {
+    let mut files: Vec<(&str, &[u8])> = vec![
+        ("meta-data", &seed.meta_data),
+        ("user-data", &seed.user_data),
+    ];
+    if let Some(v) = &seed.vendor_data {
+        files.push(("vendor-data", v));
+    }
+    if let Some(n) = &seed.network_config {
+        files.push(("network-config", n));
+    }
+    cloudseed::mkcidata::write_image(out, &files).unwrap();
+}
+
+#[test]
+fn mkcidata_round_trip_and_mtools() {
+    let dir = TempDir::new("mkcidata");
+    let seed = mkcidata_seed(&dir);
+    let img = dir.path("seed.img");
+    write_seed_image(&img, &seed);
+    // Only the image is left behind, no temporary file.
+    let names: Vec<_> = fs::read_dir(&dir.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.to_string_lossy().contains(".tmp")),
+        "{names:?}"
+    );
+    let data = fs::read(&img).unwrap();
+    assert_eq!(data.len(), 1 << 20);
+    assert_eq!(&data[54..62], b"FAT12   ");
+    assert_eq!(&data[43..54], b"cidata     ");
+    expect_nocloud(&img, "cidata", Fs::Vfat, &seed);
+
+    let img_s = img.to_str().unwrap();
+    let listing = String::from_utf8(output("mdir", &["-i", img_s, "::/"])).unwrap();
+    for name in ["meta-data", "user-data", "vendor-data", "network-config"] {
+        assert!(
+            listing.contains(name),
+            "mdir does not list {name}: {listing}"
+        );
+    }
+    assert!(listing.contains("Volume in drive : is cidata"), "{listing}");
+    assert_eq!(
+        output("mtype", &["-i", img_s, "::/user-data"]),
+        seed.user_data
+    );
+    assert_eq!(
+        Some(output("mtype", &["-i", img_s, "::/network-config"])),
+        seed.network_config
+    );
+    let blkid = String::from_utf8(output("blkid", &["-p", "-o", "export", img_s])).unwrap();
+    assert!(
+        blkid.contains("\nLABEL=cidata\n") && blkid.contains("TYPE=vfat"),
+        "{blkid}"
+    );
+
+    // Rewriting replaces the image whole.
+    let mut other = seed.clone();
+    other.vendor_data = None;
+    other.user_data = Rng(9).bytes(3 << 20);
+    write_seed_image(&img, &other);
+    expect_nocloud(&img, "cidata", Fs::Vfat, &other);
+}
+
+#[test]
+fn mkcidata_refuses_what_cloudseed_would_not_read() {
+    let dir = TempDir::new("mkbig");
+    let img = dir.path("big.img");
+    let big = vec![0u8; (16 << 20) + 1];
+    let err = cloudseed::mkcidata::write_image(&img, &[("meta-data", b""), ("user-data", &big)])
+        .unwrap_err();
+    assert!(err.to_string().starts_with("over limit"), "{err}");
+    assert_eq!(fs::read_dir(&dir.0).unwrap().count(), 0);
+}
+
+/// The kernel's own vfat driver must read what mkcidata writes. Needs root
+/// and a kernel with vfat (CI's Debian kernel has it as a module).
+#[test]
+fn mkcidata_image_mounts_with_kernel_vfat() {
+    if !is_root() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run this test as root"
+        );
+        eprintln!("NOTE mkcidata_image_mounts_with_kernel_vfat needs root; not run");
+        return;
+    }
+    let _ = Command::new("modprobe").arg("vfat").status();
+    let has_vfat = fs::read_to_string("/proc/filesystems")
+        .unwrap()
+        .lines()
+        .any(|l| l.trim_end().ends_with("\tvfat"));
+    if !has_vfat {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "this kernel has no vfat driver (modprobe vfat failed)"
+        );
+        eprintln!("NOTE kernel has no vfat driver; mount check not run");
+        return;
+    }
+    let dir = TempDir::new("mkmount");
+    let seed = mkcidata_seed(&dir);
+    let img = dir.path("seed.img");
+    write_seed_image(&img, &seed);
+    let mnt = dir.path("mnt");
+    fs::create_dir(&mnt).unwrap();
+    run(
+        "mount",
+        &[
+            "-o",
+            "loop,ro",
+            "-t",
+            "vfat",
+            img.to_str().unwrap(),
+            mnt.to_str().unwrap(),
+        ],
+    );
+    struct Umount(PathBuf);
+    impl Drop for Umount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _guard = Umount(mnt.clone());
+    assert_eq!(fs::read(mnt.join("meta-data")).unwrap(), seed.meta_data);
+    assert_eq!(fs::read(mnt.join("user-data")).unwrap(), seed.user_data);
+    assert_eq!(
+        fs::read(mnt.join("vendor-data")).unwrap(),
+        seed.vendor_data.unwrap()
+    );
+    assert_eq!(
+        fs::read(mnt.join("network-config")).unwrap(),
+        seed.network_config.unwrap()
+    );
+    let label = output(
+        "blkid",
+        &["-o", "value", "-s", "LABEL", img.to_str().unwrap()],
+    );
+    assert_eq!(String::from_utf8_lossy(&label).trim(), "cidata");
+}
+
+// ------------------------------------------------------ committed fixtures
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/volumes")
+        .join(name)
+}
+
+/// The bytes make.sh puts in the fixtures: `seq 1 2000 | head -c 5000`.
+fn fixture_user_data() -> Vec<u8> {
+    let mut v: Vec<u8> = (1..=2000)
+        .flat_map(|n| format!("{n}\n").into_bytes())
+        .collect();
+    v.truncate(5000);
+    v
+}
+
+#[test]
+fn fixture_fatfs_panic_is_contained() {
+    let err = read_device(&fixture("fat12-cluster1.img"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("internal panic contained: fatfs"), "{err}");
+}
+
+#[test]
+fn fixture_fat_boot_sector_label() {
+    let seed = Seed {
+        meta_data: b"instance-id: fixture\n".to_vec(),
+        user_data: fixture_user_data(),
+        ..Seed::default()
+    };
+    expect_nocloud(&fixture("fat12-bootlabel.img"), "cidata", Fs::Vfat, &seed);
+}
+
+#[test]
+fn fixture_iso_multi_extent() {
+    let seed = Seed {
+        meta_data: b"instance-id: fixture\n".to_vec(),
+        user_data: fixture_user_data(),
+        ..Seed::default()
+    };
+    expect_nocloud(
+        &fixture("iso-multi-extent.iso"),
+        "cidata",
+        Fs::Iso9660,
+        &seed,
+    );
+}
+
+#[test]
+fn fixture_iso_directory_loop() {
+    let data = fs::read(fixture("iso-dir-loop.iso")).unwrap();
+    let mut iso = IsoFs::open(Cursor::new(data)).unwrap();
+    let err = iso.find(&["openstack", "openstack", "latest"]).unwrap_err();
+    assert_eq!(err.to_string(), "malformed iso9660 directory loop");
+    let (_, found) = read_device(&fixture("iso-dir-loop.iso")).unwrap();
+    assert_eq!(found.unwrap().kind, Kind::ConfigDrive);
+}
