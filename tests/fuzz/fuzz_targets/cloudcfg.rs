@@ -9,7 +9,9 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     // Byte 0 picks the plan shape; the rest splits at the first NUL into
     // network-config and the cloud-config-url body.
-    let Some((&k, rest)) = data.split_first() else { return };
+    let Some((&k, rest)) = data.split_first() else {
+        return;
+    };
     let (nc, sc) = match rest.iter().position(|&b| b == 0) {
         Some(i) => (&rest[..i], Some(&rest[i + 1..])),
         None => (rest, None),
@@ -26,7 +28,11 @@ fuzz_target!(|data: &[u8]| {
             network_config: (k & 4 == 0).then(|| nc.to_vec()),
             ..Seed::default()
         }),
-        system_config: if k & 8 == 0 { None } else { sc.map(<[u8]>::to_vec) },
+        system_config: if k & 8 == 0 {
+            None
+        } else {
+            sc.map(<[u8]>::to_vec)
+        },
     };
     let r = render_cloud_cfg(&plan);
     let again = render_cloud_cfg(&plan);

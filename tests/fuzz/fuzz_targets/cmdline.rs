@@ -11,9 +11,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let line = String::from_utf8_lossy(line);
     let serial = serial.map(String::from_utf8_lossy);
-    let dmi = |key: &str| -> Option<String> {
-        (key.len() < 32).then(|| format!("dmi-{key}"))
-    };
+    let dmi = |key: &str| -> Option<String> { (key.len() < 32).then(|| format!("dmi-{key}")) };
     let c = cloudseed::cmdline::parse(&line, serial.as_deref(), &dmi);
     if let Some(u) = &c.cloud_config_url {
         // The URL is a token of the line: no whitespace, and it is in the text.

@@ -41,7 +41,9 @@ fuzz_target!(|data: &[u8]| {
             let _ = lease.netmask();
             let _ = c.release(now);
         }
-        now = c.poll_at().unwrap_or(now.add(std::time::Duration::from_secs(1)));
+        now = c
+            .poll_at()
+            .unwrap_or(now.add(std::time::Duration::from_secs(1)));
     }
 });
 

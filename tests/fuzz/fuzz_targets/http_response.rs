@@ -31,7 +31,9 @@ impl Write for Stream<'_> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&k, rest)) = data.split_first() else { return };
+    let Some((&k, rest)) = data.split_first() else {
+        return;
+    };
     let url = Url::parse("http://10.0.0.1:8080/seed/user-data?token=x").unwrap();
     let cap = 4096;
     let s = Stream {
