@@ -59,11 +59,14 @@ pub struct LinkAddr {
 // exact size as the length, which is what the kernel reads for AF_PACKET.
 #[allow(unsafe_code)]
 unsafe impl SocketAddrArg for LinkAddr {
-    unsafe fn with_sockaddr<R>(&self, f: impl FnOnce(*const SocketAddrOpaque, SocketAddrLen) -> R) -> R {
+    unsafe fn with_sockaddr<R>(
+        &self,
+        f: impl FnOnce(*const SocketAddrOpaque, SocketAddrLen) -> R,
+    ) -> R {
         let mut addr = [0u8; 8];
         addr[..6].copy_from_slice(&self.mac);
         let sll = SockaddrLl {
-            family: u16::from(AddressFamily::PACKET.as_raw()),
+            family: AddressFamily::PACKET.as_raw(),
             protocol: self.protocol.to_be(),
             ifindex: self.ifindex as i32,
             hatype: 0,
@@ -105,7 +108,12 @@ pub fn packet_broadcast(fd: BorrowedFd<'_>, ifindex: u32, buf: &[u8]) -> io::Res
         protocol: ETH_P_IP,
         mac: [0xff; 6],
     };
-    Ok(rustix::net::sendto(fd, buf, rustix::net::SendFlags::empty(), &addr)?)
+    Ok(rustix::net::sendto(
+        fd,
+        buf,
+        rustix::net::SendFlags::empty(),
+        &addr,
+    )?)
 }
 
 /// `socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE)` bound to `groups`, non-blocking.
@@ -116,7 +124,10 @@ pub fn netlink_socket(groups: u32) -> io::Result<OwnedFd> {
         SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
         None, // NETLINK_ROUTE is protocol 0
     )?;
-    rustix::net::bind(&fd, &rustix::net::netlink::SocketAddrNetlink::new(0, groups))?;
+    rustix::net::bind(
+        &fd,
+        &rustix::net::netlink::SocketAddrNetlink::new(0, groups),
+    )?;
     Ok(fd)
 }
 

@@ -29,8 +29,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
 const BACKOFF_BASE: Duration = Duration::from_millis(500);
 const BACKOFF_CAP: Duration = Duration::from_secs(8);
-/// Retry-After beyond this is treated as "give up" rather than obeyed.
-const MAX_RETRY_AFTER: u64 = 60;
 
 pub enum Body {
     Found(Vec<u8>),
@@ -90,26 +88,34 @@ pub fn parse_head(bytes: &[u8]) -> Result<Option<Head>> {
         ..Head::default()
     };
     for h in resp.headers.iter() {
+        let name = h.name.to_ascii_lowercase();
+        if !matches!(
+            name.as_str(),
+            "content-length" | "transfer-encoding" | "location" | "retry-after"
+        ) {
+            // Other fields may carry any bytes; they are not our business.
+            continue;
+        }
         let value = std::str::from_utf8(h.value)
             .map_err(|_| Error::malformed("http header value"))?
             .trim();
-        if h.name.eq_ignore_ascii_case("content-length") {
+        if name == "content-length" {
             let n = parse_content_length(value)?;
             // Repeated but equal values are allowed (RFC 9110 8.6).
             if head.content_length.is_some_and(|old| old != n) {
                 return Err(Error::malformed("http: conflicting content-length"));
             }
             head.content_length = Some(n);
-        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+        } else if name == "transfer-encoding" {
             // Only "chunked" (last) is understood; gzip & co were not asked for.
             let last = value.rsplit(',').next().unwrap_or("").trim();
             if !last.eq_ignore_ascii_case("chunked") || value.contains(',') {
                 return Err(Error::unsupported(format!("transfer-encoding {value}")));
             }
             head.chunked = true;
-        } else if h.name.eq_ignore_ascii_case("location") {
+        } else if name == "location" {
             head.location = Some(value.to_string());
-        } else if h.name.eq_ignore_ascii_case("retry-after") {
+        } else {
             head.retry_after = value.parse::<u64>().ok();
         }
     }
@@ -347,6 +353,7 @@ pub fn fetch_once<S: Read + Write>(mut stream: S, url: &Url, cap: usize) -> Resu
     } else {
         // No framing: the body ends when the server closes.
         loop {
+            // Checked after every append, so an over-cap body is never returned.
             if rest.len() > cap {
                 return Err(Error::limit(format!("http body from {url} over 16 MiB")));
             }
@@ -370,13 +377,20 @@ fn read_some<S: Read>(stream: &mut S, buf: &mut [u8], url: &Url) -> Result<usize
     }
 }
 
+/// Ends in a short lower-case cause ("refused", "reset" …) that the report
+/// keeps as the attempt's outcome.
 fn io_error(op: &str, url: &Url, e: io::Error) -> Error {
-    match e.kind() {
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
-            Error::timeout(format!("http {op} {url}"))
-        }
-        _ => Error::net(format!("http {op} {url}: {e}")),
-    }
+    use io::ErrorKind as K;
+    let cause = match e.kind() {
+        K::TimedOut | K::WouldBlock => return Error::timeout(format!("http {op} {url}")),
+        K::ConnectionRefused => "refused".to_string(),
+        K::ConnectionReset => "reset".to_string(),
+        K::ConnectionAborted => "aborted".to_string(),
+        K::BrokenPipe => "broken pipe".to_string(),
+        K::HostUnreachable | K::NetworkUnreachable => "unreachable".to_string(),
+        _ => e.to_string().to_ascii_lowercase(),
+    };
+    Error::net(format!("http {op} {url}: {cause}"))
 }
 
 /// A TCP stream whose every read and write is bounded by both a per-call
@@ -470,19 +484,36 @@ fn judge(url: &Url, r: Result<Response>) -> Next {
     }
 }
 
+/// The report's short word for one attempt: the status, or what went wrong.
 fn outcome_of(r: &Result<Response>) -> String {
     match r {
         Ok(resp) => resp.head.status.to_string(),
         Err(Error::Timeout { .. }) => "timeout".into(),
+        // io_error puts the cause last.
+        Err(Error::Net { what }) => what.rsplit(": ").next().unwrap_or(what).to_string(),
+        Err(Error::Truncated { .. }) => "truncated".into(),
+        Err(Error::Limit { .. }) => "over limit".into(),
+        Err(Error::Malformed { .. }) => "malformed".into(),
+        Err(Error::Unsupported { .. }) => "unsupported".into(),
         Err(e) => e.to_string(),
     }
 }
 
+/// Exponential backoff with jitter; a server's Retry-After (delta-seconds)
+/// raises it but never lowers it, so "Retry-After: 0" is no busy loop.
+fn retry_delay(retries: u32, retry_after: Option<u64>, jitter: u32) -> Duration {
+    let backoff = time::backoff(retries, BACKOFF_BASE, BACKOFF_CAP, jitter);
+    backoff.max(Duration::from_secs(retry_after.unwrap_or(0)))
+}
+
 fn check_scheme(url: &Url) -> Result<()> {
-    match url.scheme {
-        Scheme::Http => Ok(()),
-        _ => Err(Error::unsupported(format!("{url} (only http is fetched)"))),
+    if url.scheme != Scheme::Http {
+        return Err(Error::unsupported(format!("{url} (only http is fetched)")));
     }
+    if url.host.parse::<std::net::Ipv6Addr>().is_ok() {
+        return Err(Error::unsupported(format!("{url} (ipv6)")));
+    }
+    Ok(())
 }
 
 /// GET `url` with redirects and retries, never past `deadline`.
@@ -528,6 +559,7 @@ pub fn get(
                         "redirect from {current} to {next}"
                     )));
                 }
+                check_scheme(&next)?;
                 if seen.iter().any(|s| s == next.as_str()) {
                     return Err(Error::net(format!("http redirect loop at {next}")));
                 }
@@ -543,11 +575,7 @@ pub fn get(
             }
             Next::Retry(e, after) => (e, after),
         };
-        let delay = match retry_after {
-            Some(s) if s > MAX_RETRY_AFTER => return Err(err),
-            Some(s) => Duration::from_secs(s),
-            None => time::backoff(retries, BACKOFF_BASE, BACKOFF_CAP, sys::random_u32()),
-        };
+        let delay = retry_delay(retries, retry_after, sys::random_u32());
         retries += 1;
         let now = sys::now();
         // Never sleep past the deadline: give up with the last error instead.
@@ -739,6 +767,13 @@ mod tests {
         assert_eq!(r.body, b"hello");
         let r = run(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\nuntil eof").unwrap();
         assert_eq!(r.body, b"until eof");
+        let body = [b'x'; 1000];
+        let r = run(&[
+            b"HTTP/1.1 200 OK\r\nX-Latin1: caf\xe9\r\n\r\n".as_slice(),
+            &body,
+        ]
+        .concat());
+        assert_eq!(r.unwrap().body.len(), 1000, "EOF framing up to the cap");
         let r = run(b"HTTP/1.1 404 Not Found\r\nContent-Length: 1000000\r\n\r\n").unwrap();
         assert_eq!((r.head.status, r.body.len()), (404, 0));
     }
@@ -806,6 +841,17 @@ mod tests {
             Next::Retry(..)
         ));
         assert!(check_scheme(&url("https://h/")).is_err());
+    }
+
+    #[test]
+    fn retry_delays() {
+        // jitter 125 = no jitter at 500 ms (a quarter is 125).
+        assert_eq!(retry_delay(0, None, 125), Duration::from_millis(500));
+        assert_eq!(retry_delay(2, None, 500), Duration::from_millis(2000));
+        assert_eq!(retry_delay(9, None, 2000), BACKOFF_CAP);
+        assert_eq!(retry_delay(0, Some(3), 0), Duration::from_secs(3));
+        assert_eq!(retry_delay(3, Some(0), 1000), Duration::from_secs(4));
+        assert_eq!(retry_delay(0, Some(u64::MAX), 0).as_secs(), u64::MAX);
     }
 
     #[test]

@@ -2,15 +2,31 @@
 //! leave the network as INTEROP.md section 5 says.
 
 pub mod http;
+pub mod iface;
+pub mod klibc;
+pub mod link;
+pub mod packet;
 pub mod resolve;
+pub mod rtnl;
 
-use crate::cmdline::Cmdline;
+use crate::cmdline::{Autoconf, Cmdline, IpArg, NetworkPolicy};
+use crate::dhcp::{self, Lease};
 use crate::error::{Error, Result};
 use crate::paths::Paths;
-use crate::report::Report;
+use crate::report::{NetworkEntry, Report};
 use crate::seed::Seed;
+use crate::sys;
 use crate::time::Deadline;
 use crate::url::Url;
+use crate::wire::dhcpv4::Route;
+use crate::wire::netlink::Link;
+use iface::Applied;
+use log::{debug, info};
+use packet::{Candidate, Session};
+use resolve::Resolver;
+use rtnl::{Events, Rtnl};
+use std::net::Ipv4Addr;
+use std::time::Duration;
 
 /// What the agent wants fetched. Only `http://` URLs reach this module.
 #[derive(Clone, Debug, Default)]
@@ -31,6 +47,29 @@ pub struct Outcome {
     pub klibc_conf: Option<(String, String)>,
 }
 
+/// Default wait for carrier (`cloudseed.carrier-timeout=`).
+const CARRIER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time kept back from the deadline for teardown, so leaving the network
+/// clean never runs past it.
+const TEARDOWN_RESERVE: Duration = Duration::from_millis(300);
+
+/// How the interface came to be configured.
+enum Source {
+    /// Someone else configured it: use, never tear down.
+    Reused,
+    Dhcp(Box<Session>, Lease),
+    Static(IpArg),
+}
+
+/// A configured interface: what to use and what to undo.
+struct Up {
+    link: Link,
+    reason: &'static str,
+    source: Source,
+    applied: Applied,
+    dns: Vec<Ipv4Addr>,
+}
+
 /// Brings the network up, fetches what `req` names, and leaves the network
 /// kept or torn down. Never runs past `deadline`.
 pub fn run(
@@ -40,11 +79,429 @@ pub fn run(
     deadline: Deadline,
     report: &mut Report,
 ) -> Outcome {
-    let _ = (cmd, paths, deadline, report);
-    let fail = || Error::unsupported("network support not built yet");
+    let mut out = Outcome::default();
+    let now = sys::now();
+    let work = deadline.min_after(
+        now,
+        deadline.remaining(now).saturating_sub(TEARDOWN_RESERVE),
+    );
+    let mut rtnl = match Rtnl::open() {
+        Ok(r) => r,
+        Err(e) => return failed(req, report, e),
+    };
+    let mut up = match bring_up(&mut rtnl, cmd, paths, work, deadline, report) {
+        Ok(u) => u,
+        Err(e) => return failed(req, report, e),
+    };
+    fetch(req, &up, work, report, &mut out);
+
+    let keep = match cmd.knobs.network {
+        Some(NetworkPolicy::Keep) => true,
+        Some(NetworkPolicy::Teardown) => false,
+        None => cmd.keeps_network(),
+    };
+    let mut entry = entry_of(&up);
+    if matches!(up.source, Source::Reused) {
+        entry.left = Some("kept".into());
+    } else if keep {
+        let mut conf = klibc_conf(&up);
+        if conf.hostname.is_empty() {
+            // klibc keeps the ip= host name when the server sends none.
+            conf.hostname = cmd
+                .ip
+                .iter()
+                .find_map(|a| a.hostname.clone())
+                .unwrap_or_default();
+        }
+        out.klibc_conf = Some((up.link.name.clone(), klibc::render(&conf)));
+        entry.left = Some("kept".into());
+        info!("network: keeping {}", up.link.name);
+    } else {
+        if let Source::Dhcp(s, _) = &mut up.source {
+            packet::release(s);
+        }
+        iface::undo(&mut rtnl, &up.applied, deadline);
+        entry.left = Some("torn down".into());
+        info!("network: tore down {}", up.link.name);
+    }
+    report.network = Some(entry);
+    out
+}
+
+fn failed(req: &Request, report: &mut Report, e: Error) -> Outcome {
+    let msg = format!("network: {e}");
+    report.error(msg.clone());
     Outcome {
-        cloud_config: req.cloud_config_url.as_ref().map(|_| Err(fail())),
-        seed: req.seed_url.as_ref().map(|_| Err(fail())),
+        cloud_config: req
+            .cloud_config_url
+            .as_ref()
+            .map(|_| Err(Error::net(msg.clone()))),
+        seed: req.seed_url.as_ref().map(|_| Err(Error::net(msg.clone()))),
         klibc_conf: None,
     }
+}
+
+fn mac_str(m: &[u8; 6]) -> String {
+    m.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+fn entry_of(up: &Up) -> NetworkEntry {
+    let mut e = NetworkEntry {
+        interface: Some(up.link.name.clone()),
+        reason: Some(up.reason.to_string()),
+        mac: up.link.mac.as_ref().map(mac_str),
+        dns: up.dns.iter().map(|d| d.to_string()).collect(),
+        ..NetworkEntry::default()
+    };
+    if let Some((a, p)) = up.applied.addr {
+        e.address = Some(a.to_string());
+        e.prefix = Some(p);
+    }
+    match &up.source {
+        Source::Dhcp(_, l) => {
+            e.gateway = l.gateway().map(|g| g.to_string());
+            e.server = Some(l.server_id.to_string());
+            e.lease_s = l.lease_s;
+        }
+        Source::Static(a) => e.gateway = a.gateway.map(|g| g.to_string()),
+        Source::Reused => {}
+    }
+    e
+}
+
+fn klibc_conf(up: &Up) -> klibc::Conf {
+    let (address, prefix) = up.applied.addr.unwrap_or((Ipv4Addr::UNSPECIFIED, 0));
+    let bc = Ipv4Addr::from(u32::from(address) | !u32::from(dhcp::prefix_to_mask(prefix)));
+    let mut c = klibc::Conf {
+        device: up.link.name.clone(),
+        dhcp: false,
+        address,
+        netmask: dhcp::prefix_to_mask(prefix),
+        broadcast: bc,
+        gateway: None,
+        dns: up.dns.clone(),
+        hostname: String::new(),
+        dnsdomain: String::new(),
+        rootserver: None,
+        filename: String::new(),
+        lease_s: None,
+        domain_search: vec![],
+    };
+    match &up.source {
+        Source::Dhcp(_, l) => {
+            c.dhcp = true;
+            c.broadcast = l.broadcast;
+            c.gateway = l.gateway();
+            c.hostname = l.hostname.clone().unwrap_or_default();
+            c.dnsdomain = l.domain.clone().unwrap_or_default();
+            c.rootserver = Some(l.next_server);
+            c.filename = l.bootfile.clone();
+            c.lease_s = l.lease_s;
+            c.domain_search = l.domain_search.clone();
+        }
+        Source::Static(a) => {
+            c.gateway = a.gateway;
+            c.hostname = a.hostname.clone().unwrap_or_default();
+            c.rootserver = a.peer;
+        }
+        Source::Reused => {}
+    }
+    c
+}
+
+/// A global IPv4 address on a link that a default route uses.
+fn existing(
+    rtnl: &mut Rtnl,
+    links: &[Link],
+    deadline: Deadline,
+) -> Result<Option<(Link, Ipv4Addr, u8)>> {
+    let routes = rtnl.routes(deadline)?;
+    let defaults: Vec<_> = routes
+        .iter()
+        .filter(|r| r.dst_len == 0 && r.table == 254)
+        .collect();
+    if defaults.is_empty() {
+        return Ok(None);
+    }
+    let addrs = rtnl.addrs(deadline)?;
+    for a in addrs.iter().filter(|a| a.scope == 0) {
+        let Some(l) = links.iter().find(|l| l.index == a.index) else {
+            continue;
+        };
+        if l.flags & crate::wire::netlink::IFF_LOOPBACK != 0 {
+            continue;
+        }
+        if defaults
+            .iter()
+            .any(|r| r.oif.is_none() || r.oif == Some(l.index))
+        {
+            return Ok(Some((l.clone(), a.address, a.prefix)));
+        }
+    }
+    Ok(None)
+}
+
+/// `nameserver` lines of resolv.conf, for an interface someone else set up.
+fn resolv_conf_servers() -> Vec<Ipv4Addr> {
+    std::fs::read_to_string("/etc/resolv.conf")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.strip_prefix("nameserver"))
+        .filter_map(|v| v.trim().parse().ok())
+        .collect()
+}
+
+fn bring_up(
+    rtnl: &mut Rtnl,
+    cmd: &Cmdline,
+    paths: &Paths,
+    deadline: Deadline,
+    hard: Deadline,
+    report: &mut Report,
+) -> Result<Up> {
+    // Subscribe before touching anything so no carrier event is missed.
+    let mut events = Events::open()?;
+    let links = rtnl.links(deadline)?;
+    let ip_dns: Vec<Ipv4Addr> = cmd.ip.iter().flat_map(|a| a.dns.iter().copied()).collect();
+
+    if let Some((link, address, prefix)) = existing(rtnl, &links, deadline)? {
+        info!(
+            "network: reusing {} ({address}/{prefix}, configured before us)",
+            link.name
+        );
+        let mut dns = ip_dns.clone();
+        if dns.is_empty() {
+            dns = resolv_conf_servers();
+        }
+        let applied = Applied {
+            index: link.index,
+            name: link.name.clone(),
+            addr: Some((address, prefix)),
+            ..Applied::default()
+        };
+        return Ok(Up {
+            link,
+            reason: "existing address",
+            source: Source::Reused,
+            applied,
+            dns,
+        });
+    }
+
+    let infos: Vec<link::LinkInfo> = links
+        .iter()
+        .cloned()
+        .map(|l| link::describe(paths, l))
+        .collect();
+    let sel = link::select(&infos, cmd);
+    for u in &sel.unmatched {
+        report.warn(format!("network: {u} matches no interface"));
+    }
+    if sel.indexes.is_empty() {
+        return Err(Error::net("no usable network interface"));
+    }
+    let chosen: Vec<&Link> = sel
+        .indexes
+        .iter()
+        .filter_map(|i| links.iter().find(|l| l.index == *i))
+        .collect();
+    let names: Vec<&str> = chosen.iter().map(|l| l.name.as_str()).collect();
+    info!("network: trying {} ({})", names.join(", "), sel.reason);
+
+    // Bring every candidate up, remembering which we raised.
+    let mut raised = Vec::new();
+    for l in &chosen {
+        if !l.is_up() {
+            rtnl.set_link(l.index, true, None, deadline)?;
+            raised.push(l.index);
+        }
+    }
+    let now = sys::now();
+    let carrier = deadline.min_after(now, cmd.knobs.carrier_timeout.unwrap_or(CARRIER_TIMEOUT));
+    let lower = |rtnl: &mut Rtnl, keep: Option<u32>| {
+        for &i in raised.iter().filter(|&&i| Some(i) != keep) {
+            let _ = rtnl.set_link(i, false, None, hard);
+        }
+    };
+
+    // Static ip=<client>:…:none on the first chosen link it names.
+    if let Some(a) = cmd.ip.iter().find(|a| a.autoconf == Autoconf::Static) {
+        let l = a
+            .device
+            .as_deref()
+            .and_then(|d| chosen.iter().find(|l| l.name == d))
+            .unwrap_or(&chosen[0]);
+        let l = (*l).clone();
+        lower(rtnl, Some(l.index));
+        let prefix = a.netmask.and_then(dhcp::mask_to_prefix).unwrap_or(24);
+        let address = a.client.unwrap_or(Ipv4Addr::UNSPECIFIED);
+        let mut routes = Vec::new();
+        if let Some(gw) = a.gateway.filter(|g| !g.is_unspecified()) {
+            routes.push(Route {
+                dst: Ipv4Addr::UNSPECIFIED,
+                prefix: 0,
+                gateway: gw,
+            });
+        }
+        let config = iface::Config {
+            address,
+            prefix,
+            broadcast: Ipv4Addr::from(
+                u32::from(address) | !u32::from(dhcp::prefix_to_mask(prefix)),
+            ),
+            routes,
+            mtu: a.mtu,
+        };
+        let mut applied = Applied {
+            index: l.index,
+            name: l.name.clone(),
+            raised: raised.contains(&l.index),
+            ..Applied::default()
+        };
+        if let Err(e) = iface::apply(rtnl, &mut applied, &config, l.mtu, deadline) {
+            iface::undo(rtnl, &applied, hard);
+            return Err(e);
+        }
+        wait_carrier(rtnl, &mut events, l.index, carrier)?;
+        info!("network: static {address}/{prefix} on {}", l.name);
+        return Ok(Up {
+            link: l,
+            reason: "ip=",
+            source: Source::Static(a.clone()),
+            applied,
+            dns: ip_dns,
+        });
+    }
+
+    let candidates: Vec<Candidate> = chosen
+        .iter()
+        .filter_map(|l| {
+            Some(Candidate {
+                index: l.index,
+                name: l.name.clone(),
+                mac: l.mac?,
+            })
+        })
+        .collect();
+    if candidates.is_empty() {
+        lower(rtnl, None);
+        return Err(Error::net("no chosen interface has a hardware address"));
+    }
+    let hostname = cmd.ip.iter().find_map(|a| a.hostname.clone());
+    let (session, lease) = match packet::acquire(
+        rtnl,
+        &mut events,
+        &candidates,
+        hostname,
+        carrier,
+        deadline,
+        report,
+    ) {
+        Ok(x) => x,
+        Err(e) => {
+            lower(rtnl, None);
+            return Err(e);
+        }
+    };
+    let index = session.link.index;
+    lower(rtnl, Some(index));
+    let link = chosen
+        .iter()
+        .find(|l| l.index == index)
+        .map(|l| (*l).clone())
+        .unwrap_or_default();
+    let mut applied = Applied {
+        index,
+        name: link.name.clone(),
+        raised: raised.contains(&index),
+        ..Applied::default()
+    };
+    if let Err(e) = iface::apply(
+        rtnl,
+        &mut applied,
+        &iface::Config::from_lease(&lease),
+        link.mtu,
+        deadline,
+    ) {
+        iface::undo(rtnl, &applied, hard);
+        return Err(e);
+    }
+    let mut dns = lease.dns.clone();
+    dns.extend(ip_dns.iter().filter(|d| !lease.dns.contains(d)));
+    let reason = sel.reason;
+    Ok(Up {
+        link,
+        reason,
+        source: Source::Dhcp(Box::new(session), lease),
+        applied,
+        dns,
+    })
+}
+
+/// Waits for IFF_LOWER_UP on one link (static configuration).
+fn wait_carrier(rtnl: &mut Rtnl, events: &mut Events, index: u32, until: Deadline) -> Result<()> {
+    let has = |links: &[Link]| links.iter().any(|l| l.index == index && l.has_carrier());
+    if has(&rtnl.links(until)?) {
+        return Ok(());
+    }
+    loop {
+        let now = sys::now();
+        if until.expired(now) {
+            return Err(Error::net("no carrier"));
+        }
+        let ready = sys::poll_readable(&[events.fd()], until.remaining(now))
+            .map_err(|e| Error::io("poll", "rtnetlink", e))?;
+        if ready[0] {
+            let (links, lost) = events.drain();
+            if has(&links) || (lost && has(&rtnl.links(until)?)) {
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn fetch(req: &Request, up: &Up, deadline: Deadline, report: &mut Report, out: &mut Outcome) {
+    let resolver = Resolver::new(up.dns.clone());
+    if let Some(url) = &req.cloud_config_url {
+        out.cloud_config = Some(match http::get(url, &resolver, deadline, report) {
+            Ok(http::Body::Found(b)) => Ok(b),
+            Ok(http::Body::NotFound) => Err(Error::net(format!("{url}: not found"))),
+            Err(e) => Err(e),
+        });
+    }
+    if let Some(base) = &req.seed_url {
+        out.seed = Some(fetch_seed(base, &resolver, deadline, report));
+    }
+}
+
+fn fetch_seed(
+    base: &Url,
+    resolver: &Resolver,
+    deadline: Deadline,
+    report: &mut Report,
+) -> Result<Seed> {
+    let mut get = |name: &str, required: bool| -> Result<Option<Vec<u8>>> {
+        let url = base.seed_file(name)?;
+        match http::get(&url, resolver, deadline, report)? {
+            http::Body::Found(b) => Ok(Some(b)),
+            http::Body::NotFound if required => Err(Error::net(format!("{url}: not found"))),
+            http::Body::NotFound => {
+                debug!("seed: no {name}");
+                Ok(None)
+            }
+        }
+    };
+    let meta_data = get("meta-data", true)?.unwrap_or_default();
+    let user_data = get("user-data", true)?.unwrap_or_default();
+    let vendor_data = get("vendor-data", false)?;
+    let network_config = get("network-config", false)?;
+    Ok(Seed {
+        meta_data,
+        user_data,
+        vendor_data,
+        network_config,
+    })
 }

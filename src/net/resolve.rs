@@ -27,7 +27,7 @@ pub struct Resolver {
 enum Step {
     Answer(Vec<Ipv4Addr>),
     /// Final for the name: NXDOMAIN or no A record.
-    Final(Error),
+    Final(&'static str, Error),
     /// Try the next server (timeout, SERVFAIL, refused …); `dead` = never ask it again.
     Next {
         outcome: &'static str,
@@ -78,8 +78,8 @@ impl Resolver {
                         info!("dns: {host} is {} (via {server}, {ms} ms)", addrs[0]);
                         return Ok(addrs[0]);
                     }
-                    Step::Final(e) => {
-                        report.attempt("dns", host, ms, e.to_string());
+                    Step::Final(outcome, e) => {
+                        report.attempt("dns", host, ms, outcome);
                         return Err(e);
                     }
                     Step::Next { outcome, dead: d } => {
@@ -114,7 +114,7 @@ fn query(addr: SocketAddrV4, host: &str, until: Deadline) -> Step {
     };
     // build_query was validated by the caller.
     let Ok(q) = dns::build_query(id, host) else {
-        return Step::Final(Error::malformed("dns name"));
+        return Step::Final("bad name", Error::malformed("dns name"));
     };
     if sock.send(&q).is_err() {
         return Step::Next {
@@ -156,10 +156,13 @@ fn query(addr: SocketAddrV4, host: &str, until: Deadline) -> Step {
         match dns::parse_response(&buf[..n], id, host) {
             Ok(Reply::Addrs(a)) => return Step::Answer(a),
             Ok(Reply::NoName) => {
-                return Step::Final(Error::net(format!("dns: {host}: no such name")))
+                return Step::Final("nxdomain", Error::net(format!("dns: {host}: no such name")))
             }
             Ok(Reply::NoData) => {
-                return Step::Final(Error::net(format!("dns: {host}: no address record")))
+                return Step::Final(
+                    "no data",
+                    Error::net(format!("dns: {host}: no address record")),
+                )
             }
             Ok(Reply::Truncated) => {
                 return Step::Next {

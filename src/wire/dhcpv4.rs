@@ -506,6 +506,25 @@ impl Options {
             }
             put(out, opt::CLASSLESS_ROUTES, &v);
         }
+        if !self.ntp.is_empty() {
+            put(out, opt::NTP, &list(&self.ntp));
+        }
+        if !self.domain_search.is_empty() {
+            // RFC 3397 without compression: each name as length-prefixed labels.
+            let mut v = Vec::new();
+            for name in &self.domain_search {
+                for label in name.split('.').filter(|l| !l.is_empty()) {
+                    let l = &label.as_bytes()[..label.len().min(63)];
+                    v.push(l.len() as u8);
+                    v.extend_from_slice(l);
+                }
+                v.push(0);
+            }
+            put(out, opt::DOMAIN_SEARCH, &v);
+        }
+        if let Some(f) = &self.bootfile {
+            put(out, opt::BOOTFILE, f.as_bytes());
+        }
         if let Some(m) = &self.message {
             put(out, opt::MESSAGE, m.as_bytes());
         }

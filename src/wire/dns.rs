@@ -390,20 +390,51 @@ mod tests {
         assert!(build_query(1, &["a"; 126].join(".")).is_ok());
     }
 
-    /// A real dnsmasq 2.89 reply (captured on loopback, `--cname=www.example.test,
-    /// seed.example.test --address=/seed.example.test/10.0.2.2`) to
-    /// `build_query(0xbeef, "www.example.test")`.
-    const DNSMASQ_CNAME_REPLY: &[u8] = b"";
+    /// Real dnsmasq 2.90 replies, captured on loopback with `--local=/example.test/
+    /// --host-record=seed.example.test,10.0.2.2 --cname=www.example.test,seed.example.test`,
+    /// to `build_query(0xbeef, "www.example.test")` (CNAME, then A with a
+    /// pointer into the CNAME's rdata) ...
+    const DNSMASQ_CNAME_REPLY: &[u8] = b"\xbe\xef\x85\x80\x00\x01\x00\x02\x00\x00\x00\x00\
+        \x03www\x07example\x04test\x00\x00\x01\x00\x01\
+        \xc0\x0c\x00\x05\x00\x01\x00\x00\x00\x00\x00\x13\x04seed\x07example\x04test\x00\
+        \xc0\x2e\x00\x01\x00\x01\x00\x00\x00\x00\x00\x04\x0a\x00\x02\x02";
+    /// ... and to `build_query(0x1234, "nope.example.test")` (NXDOMAIN, authoritative).
+    const DNSMASQ_NXDOMAIN_REPLY: &[u8] = b"\x12\x34\x81\x83\x00\x01\x00\x00\x00\x00\x00\x00\
+        \x04nope\x07example\x04test\x00\x00\x01\x00\x01";
 
     #[test]
-    fn dnsmasq_capture_follows_cname() {
-        if DNSMASQ_CNAME_REPLY.is_empty() {
-            return;
-        }
+    fn dnsmasq_captures() {
+        let r = DNSMASQ_CNAME_REPLY;
         assert_eq!(
-            parse_response(DNSMASQ_CNAME_REPLY, 0xbeef, "www.example.test").unwrap(),
+            parse_response(r, 0xbeef, "www.example.test").unwrap(),
             Reply::Addrs(vec![Ipv4Addr::new(10, 0, 2, 2)])
         );
+        // dnsmasq echoed our question byte for byte.
+        let q = build_query(0xbeef, "www.example.test").unwrap();
+        assert_eq!(&r[HEADER_LEN..q.len()], &q[HEADER_LEN..]);
+        assert!(parse_response(r, 0xbeee, "www.example.test").is_err());
+        assert!(parse_response(r, 0xbeef, "seed.example.test").is_err());
+        for cut in 0..r.len() {
+            assert!(parse_response(&r[..cut], 0xbeef, "www.example.test").is_err());
+        }
+        assert_eq!(
+            parse_response(DNSMASQ_NXDOMAIN_REPLY, 0x1234, "nope.example.test").unwrap(),
+            Reply::NoName
+        );
+        let p = Packet::new_checked(r).unwrap();
+        assert!(p.is_response() && !p.truncated());
+        assert_eq!((p.qdcount(), p.ancount(), p.rcode()), (1, 2, 0));
+    }
+
+    #[test]
+    fn dnsmasq_capture_mutations_never_panic() {
+        for i in 0..DNSMASQ_CNAME_REPLY.len() {
+            for v in [0x00, 0x01, 0x3f, 0x40, 0x80, 0xc0, 0xff] {
+                let mut m = DNSMASQ_CNAME_REPLY.to_vec();
+                m[i] = v;
+                let _ = parse_response(&m, 0xbeef, "www.example.test");
+            }
+        }
     }
 
     #[test]

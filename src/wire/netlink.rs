@@ -580,3 +580,39 @@ mod tests {
         assert!(parse(&[0xff; 3]).is_err());
     }
 }
+
+/// A real kernel reply (tests/fixtures/netlink/README.md).
+#[cfg(test)]
+mod kernel_capture {
+    use super::*;
+
+    const DUMP: &[u8] = include_bytes!("../../tests/fixtures/netlink/getlink-dump.bin");
+
+    #[test]
+    fn parses_getlink_dump() {
+        let msgs = parse(DUMP).unwrap();
+        assert!(msgs.iter().all(|(seq, _)| *seq == 7));
+        assert_eq!(msgs.last().map(|m| &m.1), Some(&Msg::Done));
+        let links: Vec<&Link> = msgs
+            .iter()
+            .filter_map(|(_, m)| match m {
+                Msg::NewLink(l) => Some(l),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(links.len(), 2);
+        let lo = links[0];
+        assert_eq!((lo.index, lo.name.as_str()), (1, "lo"));
+        assert!(lo.flags & IFF_LOOPBACK != 0 && lo.is_up());
+        let v = links[1];
+        assert_eq!(v.name, "veth0");
+        assert_eq!(v.kind.as_deref(), Some("veth"));
+        assert_eq!(v.mac, Some([0x52, 0x54, 0, 0xab, 0xcd, 0xef]));
+        assert_eq!((v.mtu, v.link_type), (Some(1400), ARPHRD_ETHER));
+        assert!(!v.is_up() && !v.has_carrier());
+        // every truncation parses or errs, never panics
+        for n in (0..DUMP.len()).step_by(7) {
+            let _ = parse(&DUMP[..n]);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+#!/bin/bash
+# Benchmark: cloudseed (DHCP + HTTP fetch + hand-off + teardown) against
+# busybox udhcpc + wget doing the same fetch, in the tests/netns namespaces
+# with the same dnsmasq (--no-ping) and httpd.py. Median of N runs each,
+# interleaved. Prints a table and the ratio; asserts nothing about time.
+#   tests/bench/net.sh [N]        (root)
+# apt: dnsmasq-base iproute2 python3 busybox-static
+set -uo pipefail
+. "$(dirname "$0")/../netns/lib.sh"
+trap ns_cleanup EXIT
+N=${1:-10}
+BIN=$("$REPO/tests/lib/build.sh") || exit 1
+ns_setup
+start_dnsmasq
+start_httpd
+printf '#cloud-config\nhostname: bench\n' >"$SEED/cc"
+# udhcpc only reports a lease; this script applies it as klibc would.
+cat >"$WORK/udhcpc.sh" <<'SH'
+#!/bin/sh
+[ "$1" = bound ] || exit 0
+ip addr add "$ip/$mask" dev "$interface"
+[ -n "$router" ] && ip route add default via "${router%% *}" dev "$interface"
+exit 0
+SH
+chmod +x "$WORK/udhcpc.sh"
+
+# now_ms: wall clock in ms, read inside the namespace by the same shell.
+timed() { # command… → elapsed ms on stdout
+  ip netns exec "$CLI" bash -c 's=$EPOCHREALTIME; "$@" >/dev/null 2>&1; rc=$?; e=$EPOCHREALTIME;
+    echo $(( (${e/./} - ${s/./}) / 1000 )) $rc' _ "$@"
+}
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
+
+cs=() bb=()
+printf '%-4s %12s %12s\n' run cloudseed_ms busybox_ms
+for i in $(seq 1 "$N"); do
+  reset_client
+  RUN=$(mktemp -d "$WORK/run.XXXX")
+  read -r t rc < <(timed "$BIN" --cmdline "cloud-config-url=http://10.77.0.1/cc cloudseed.interface=c0" \
+    --run-dir "$RUN" --timeout 20)
+  [ "$rc" = 0 ] && [ -s "$RUN/cloud-init/cloud.cfg" ] || { echo "cloudseed run $i failed (rc $rc)"; exit 1; }
+  cs+=("$t")
+  reset_client
+  rm -f "$WORK/cc.out"
+  read -r u rc < <(timed sh -c "ip link set c0 up && busybox udhcpc -i c0 -n -q -f -R -s '$WORK/udhcpc.sh' &&
+    busybox wget -q -O '$WORK/cc.out' http://10.77.0.1/cc && ip addr flush dev c0 && ip link set c0 down")
+  [ "$rc" = 0 ] && [ -s "$WORK/cc.out" ] || { echo "busybox run $i failed (rc $rc)"; exit 1; }
+  bb+=("$u")
+  printf '%-4s %12s %12s\n' "$i" "$t" "$u"
+done
+mc=$(printf '%s\n' "${cs[@]}" | median)
+mb=$(printf '%s\n' "${bb[@]}" | median)
+printf '%-4s %12s %12s\n' median "$mc" "$mb"
+awk -v c="$mc" -v b="$mb" 'BEGIN { if (c > 0) printf "ratio busybox/cloudseed = %.2f\n", b / c; else print "ratio: n/a" }'
