@@ -39,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
             assert!(lease.prefix <= 32);
             let _ = lease.routes();
             let _ = lease.netmask();
-            let _ = c.release(now);
+            let _ = c.release();
         }
         now = c
             .poll_at()
