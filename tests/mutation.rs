@@ -312,6 +312,19 @@ fn save_failure(target: &str, data: &[u8]) -> PathBuf {
     p
 }
 
+/// File names in a committed directory, sorted (as `committed` reads them).
+fn listing(dir: &str) -> Vec<String> {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut names: Vec<String> = fs::read_dir(d)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 fn committed(dir: &str) -> Vec<Vec<u8>> {
     let d = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
     let Ok(rd) = fs::read_dir(&d) else {
@@ -323,7 +336,21 @@ fn committed(dir: &str) -> Vec<Vec<u8>> {
 }
 
 fn seeds(target: &str) -> Vec<Vec<u8>> {
-    let s = committed(&format!("tests/fuzz/seeds/{target}"));
+    let mut s = committed(&format!("tests/fuzz/seeds/{target}"));
+    // Other suites' committed captures are good seeds too.
+    let fixtures = |dir: &str, ext: &str| {
+        committed(dir)
+            .into_iter()
+            .zip(listing(dir))
+            .filter(|(_, name)| name.ends_with(ext))
+            .map(|(d, _)| d)
+            .collect::<Vec<_>>()
+    };
+    match target {
+        "dhcp" => s.extend(fixtures("tests/fixtures/dhcp", ".bin")),
+        "netlink" => s.extend(fixtures("tests/fixtures/netlink", ".bin")),
+        _ => {}
+    }
     assert!(!s.is_empty(), "no committed seeds for {target}");
     s
 }
@@ -514,6 +541,19 @@ fn fat_image_mutations() {
     let imgs = fat_images(&t);
     // FAT12 is cheap; the FAT16/32 images are megabytes, so fewer rounds.
     fuzz("fat", &imgs[..1], 1500, 11);
+    // The committed hostile fixtures (one makes fatfs panic): mutated as well.
+    let fixtures: Vec<Vec<u8>> = ["fat12-cluster1.img", "fat12-bootlabel.img"]
+        .iter()
+        .map(|n| {
+            fs::read(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/fixtures/volumes")
+                    .join(n),
+            )
+            .unwrap()
+        })
+        .collect();
+    fuzz("fat", &fixtures, 500, 15);
     fuzz("fat", &imgs[1..], 60, 12);
 }
 

@@ -88,9 +88,14 @@ for t in "${targets[@]}"; do
   corpus=$work/corpus/$t
   mkdir -p "$corpus"
   [ -d "$here/seeds/$t" ] && cp -n "$here/seeds/$t"/* "$corpus"/ 2> /dev/null
+  # Committed fixtures of other suites are good seeds too; fat12-cluster1.img
+  # makes fatfs panic, so the fat target starts by proving the fence holds.
+  fx=$root/tests/fixtures
   case $t in
-    fat) cp -n "$scratch"/img/fat-* "$corpus"/ 2> /dev/null ;;
-    iso9660) cp -n "$scratch"/img/iso-* "$corpus"/ 2> /dev/null ;;
+    fat) cp -n "$scratch"/img/fat-* "$fx"/volumes/*.img "$corpus"/ 2> /dev/null ;;
+    iso9660) cp -n "$scratch"/img/iso-* "$fx"/volumes/*.iso "$corpus"/ 2> /dev/null ;;
+    dhcp) cp -n "$fx"/dhcp/*.bin "$corpus"/ 2> /dev/null ;;
+    netlink) cp -n "$fx"/netlink/*.bin "$corpus"/ 2> /dev/null ;;
   esac
   bin=$bindir/$t
   log=$work/$t.log
