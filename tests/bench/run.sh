@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 budget_kib=600
 quick=${BENCH_QUICK:-}
-runs_fast=200 runs_scan=15 runs_io=10 runs_rss=5
+runs_fast=300 runs_scan=30 runs_io=15 runs_rss=5
 [ -n "$quick" ] && { runs_fast=30 runs_scan=3 runs_io=3 runs_rss=2; }
 
 bin=$("$root/tests/lib/build.sh") || { echo "FAIL bench: build failed"; exit 1; }
@@ -53,7 +53,9 @@ printf '%-44s %-22s %s\n' figure value "how measured"
 size=$(stat -c %s "$bin")
 over=0
 [ "$size" -gt $((budget_kib * 1024)) ] && over=1
-row "static binary, stripped" "$(kib "$size")" "stat of tests/lib/build.sh output; budget ${budget_kib} KiB$([ $over = 1 ] && echo ': OVER BUDGET')"
+variant="${bin#"$root"/}"
+case $variant in target/static/*) variant="$variant (musl, std rebuilt for size)" ;; esac
+row "static binary, stripped" "$(kib "$size")" "stat of $variant; budget ${budget_kib} KiB$([ $over = 1 ] && echo ': OVER BUDGET')"
 cpio_of() { # file -> cpio newc archive on stdout, holding it as /usr/bin/<name>
   local d=$work/cpio.$RANDOM
   mkdir -p "$d/usr/bin"; cp "$1" "$d/usr/bin/"
@@ -143,7 +145,7 @@ for fs in fat iso; do
     "probe (reads, writes nothing): 16 MiB / (median big - median small), $(ms "$t_big") vs $(ms "$t_small"), median of $runs_io"
 done
 t=$(median $runs_io "${run[@]}" --device "$work/fat-big.img")
-row "run with 16 MiB user-data (FAT), whole" "$(ms "$t")" "read + SHA-256 for the report + hand-off write with fsync to $(df --output=fstype "$work" | tail -1) ($work); median of $runs_io"
+row "run with 16 MiB user-data (FAT), whole" "$(ms "$t")" "read + SHA-256 for the report + hand-off write with fsync to a temp dir on $(df --output=fstype "$work" | tail -1); median of $runs_io"
 if [ -d /dev/shm ]; then
   shm=$(mktemp -d /dev/shm/cloudseed-bench.XXXXXX)
   t=$(median $runs_io "$bin" run --no-network --cmdline quiet --run-dir "$shm/run" --device "$work/fat-big.img")
@@ -169,7 +171,7 @@ echo "machine: $machine"
 if [ -z "${BENCH_NO_WRITE:-}" ]; then
   {
     echo "<!-- latest-run:begin (written by tests/bench/run.sh) -->"
-    echo "Run $(date -u '+%Y-%m-%d') on $machine; binary for $(basename "$(dirname "$(dirname "$bin")")") at commit $(git -C "$root" rev-parse --short HEAD 2> /dev/null)."
+    echo "Run on $machine; binary ${bin#"$root"/} at commit $(git -C "$root" rev-parse --short HEAD 2> /dev/null)."
     echo
     echo "| Figure | Value | How measured |"
     echo "|---|---|---|"
