@@ -161,5 +161,37 @@ run_cs "cloud-config-url=http://10.77.0.1/cc cloudseed.interface=c0" 3
 if [ $RC = 1 ] && report '" ".join(r["errors"])' | grep -qi "dhcp" && msg=$(clean_after); then
   ok dhcp-silent; else bad dhcp-silent "$(why) ${msg:-} errors=$(report 'r["errors"]' 2>&1)"; fi
 
+# 11. HTTP faults end to end (issue 3): a configured interface is reused, so
+# only HTTP varies. Each failing case leaves nothing but the report.
+start_dnsmasq
+reset_client
+ip -n "$CLI" link set c0 up
+ip -n "$CLI" addr add 10.77.0.50/24 dev c0
+ip -n "$CLI" route add default via 10.77.0.1
+wait_for "ip -n $CLI link show c0 | grep -q LOWER_UP" carrier
+only_report() { [ "$(cd "$RUN" && find . -type f | sort | tr '\n' ' ')" = "./cloudseed/report.json " ]; }
+errors_have() { report '" ".join(r["errors"])' | grep -qi -- "$1"; }
+fault_case() { # name cmdline timeout want_rc error_regex
+  run_cs "$2" "$3"
+  if [ "$4" = 0 ]; then
+    if [ $RC = 0 ] && grep -q "hostname: from-url" "$RUN/cloud-init/cloud.cfg"; then ok "$1"; else bad "$1" "$(why)"; fi
+  elif [ $RC = "$4" ] && only_report && errors_have "$5"; then ok "$1"
+  else bad "$1" "$(why); files: $(cd "$RUN" && find . -type f | tr '\n' ' '); errors: $(report 'r["errors"]' 2>&1)"; fi
+}
+U=http://10.77.0.1
+CC_SHA=$(sha256sum "$SEED/cc" | cut -d' ' -f1)
+fault_case http-500-twice-then-200 "cloud-config-url=$U/fault/500-then-200/cc" 20 0
+fault_case http-429-retry-after "cloud-config-url=$U/fault/429/cc" 20 0
+fault_case http-chunked "cloud-config-url=$U/fault/chunked/cc" 20 0
+fault_case http-slow-past-deadline "cloud-config-url=$U/fault/slow/cc" 2 1 "timed out"
+fault_case http-reset-mid-body "cloud-config-url=$U/fault/reset/cc" 4 1 "cloud-config-url"
+fault_case http-truncated-chunked "cloud-config-url=$U/fault/truncated-chunked/cc" 4 1 "cloud-config-url"
+fault_case http-redirect-loop "cloud-config-url=$U/fault/redirect-loop/cc" 10 1 "redirect"
+fault_case http-oversized "cloud-config-url=$U/fault/oversized/cc" 20 1 "limit"
+fault_case http-not-cloud-config "cloud-config-url=$U/fault/not-cloud-config/cc" 10 1 "#cloud-config"
+fault_case http-404-seed "ds=nocloud-net;s=$U/nonexistent/" 10 1 "nocloud seed"
+fault_case sha256-mismatch "cloud-config-url=$U/cc cloudseed.sha256=${CC_SHA//[0-9]/0}" 10 1 "sha256"
+fault_case sha256-match "cloud-config-url=$U/cc cloudseed.sha256=$CC_SHA" 10 0
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

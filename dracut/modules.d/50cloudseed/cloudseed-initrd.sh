@@ -12,7 +12,8 @@
 # but 0/no/false/off turns it on, the last occurrence wins.
 required() {
     req=no
-    for tok in $(cat /proc/cmdline 2>/dev/null); do
+    # CLOUDSEED_PROC: a test seam (tests/boot/fast.sh), like cloudseed's --cmdline.
+    for tok in $(cat "${CLOUDSEED_PROC:-/proc}/cmdline" 2>/dev/null); do
         case $tok in
             cloudseed.required=0 | cloudseed.required=no | cloudseed.required=false | cloudseed.required=off) req=no ;;
             cloudseed.required | cloudseed.required=*) req=yes ;;

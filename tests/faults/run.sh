@@ -1,0 +1,265 @@
+#!/bin/bash
+# Fault matrix: what cloudseed does when /run, /dev/kmsg, the block devices,
+# the network or the clock misbehave. Each case says what cloudseed must do
+# and checks it. Root: mounts happen in private mount namespaces (unshare -m),
+# the network in namespaces this script creates, so nothing leaks.
+#   tests/faults/run.sh [case…]
+# apt: dosfstools mtools util-linux strace iproute2 python3 coreutils
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+BIN=$("$root/tests/lib/build.sh") || { echo "FAIL build"; echo "0 passed, 1 failed"; exit 1; }
+T=$(mktemp -d /tmp/cloudseed-faults.XXXXXX)
+NS=csf$$
+LOOP=""
+cleanup() {
+  [ -n "$LOOP" ] && losetup -d "$LOOP" 2> /dev/null
+  [ -f "$T/httpd.pid" ] && kill "$(cat "$T/httpd.pid")" 2> /dev/null
+  [ -f "$T/cs.pid" ] && kill -KILL "$(cat "$T/cs.pid")" 2> /dev/null
+  ip netns del "$NS-srv" 2> /dev/null
+  ip netns del "$NS-cli" 2> /dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT
+pass=0 fail=0
+want=" $* "
+selected() { [ "$want" = "  " ] || [[ "$want" == *" $1 "* ]]; }
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+# check CASE CONDITION-DESCRIPTION… : runs the collected reasons
+verdict() { # case reasons-file
+  if [ -s "$2" ]; then bad "$1" "$(paste -sd ';' "$2")"; else ok "$1"; fi
+  rm -f "$2"
+}
+need() { echo "$*" >> "$T/why"; }
+# files DIR: regular files under DIR, relative, one per line
+files() { (cd "$1" 2> /dev/null && find . -type f | sed 's|^\./||' | sort); }
+report() { # run-dir python-expression-on-r → prints the value
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1/cloudseed/report.json" "$2" 2> /dev/null
+}
+
+# ---------------------------------------------------------------- fixtures
+mkdir -p "$T/src/small" "$T/src/big"
+printf 'instance-id: faults\n' > "$T/src/small/meta-data"
+printf '#cloud-config\nhostname: faults\n' > "$T/src/small/user-data"
+cp "$T/src/small/meta-data" "$T/src/big/"
+head -c 65536 /dev/zero | tr '\0' 'x' > "$T/src/big/user-data"
+mkfat() { mkfs.vfat -n "$2" -C "$1" "$3" > /dev/null 2>&1 && mcopy -i "$1" "$4"/* ::/; }
+mkfat "$T/small.img" cidata 256 "$T/src/small"
+mkfat "$T/big.img" cidata 1024 "$T/src/big"
+mkfat "$T/good.img" cidata 256 "$T/src/small"
+CMD=(--cmdline quiet --no-network)
+handoff_files="cloud-init/cloud.cfg cloud-init/.ds-identify.result cloud-init/seed/nocloud/user-data cloud-init/seed/nocloud/meta-data"
+
+# ---------------------------------------------------------------- /run read-only
+# Must: exit 1, say "hand-off" on stderr, write nothing at all.
+if selected run-readonly; then
+  mkdir -p "$T/ro"
+  unshare -m bash -c "mount -t tmpfs -o ro,size=1m tmpfs '$T/ro' &&
+    '$BIN' ${CMD[*]} --device '$T/small.img' --run-dir '$T/ro' > '$T/out' 2> '$T/err'; echo \$? > '$T/rc';
+    find '$T/ro' -mindepth 1 > '$T/left'"
+  [ "$(cat "$T/rc")" = 1 ] || need "exit $(cat "$T/rc"), want 1"
+  grep -q 'hand-off' "$T/err" || need "no hand-off error on stderr"
+  [ -s "$T/left" ] && need "left behind: $(paste -sd ' ' "$T/left")"
+  verdict run-readonly "$T/why"
+fi
+
+# ---------------------------------------------------------------- /run full
+# Must: exit 1; no temp file, no seed file, no cloud.cfg, no .ds-identify.result
+# (the report may or may not fit; it is ours).
+if selected run-full; then
+  mkdir -p "$T/full"
+  unshare -m bash -c "mount -t tmpfs -o size=8k tmpfs '$T/full' &&
+    '$BIN' ${CMD[*]} --device '$T/big.img' --run-dir '$T/full' > '$T/out' 2> '$T/err'; echo \$? > '$T/rc';
+    cd '$T/full' && find . -type f | sort > '$T/left'; find . -mindepth 1 -type d | sort > '$T/dirs'"
+  [ "$(cat "$T/rc")" = 1 ] || need "exit $(cat "$T/rc"), want 1"
+  grep -q 'hand-off' "$T/err" || need "no hand-off error on stderr"
+  grep -v '^./cloudseed/report.json$' "$T/left" > "$T/partial"
+  [ -s "$T/partial" ] && need "partial files: $(paste -sd ' ' "$T/partial")"
+  verdict run-full "$T/why"
+  [ -s "$T/dirs" ] && echo "  note: empty directories remain: $(paste -sd ' ' "$T/dirs")"
+fi
+
+# ---------------------------------------------------------------- no /dev/kmsg
+# Real-paths mode (no --run-dir) with /run a fresh tmpfs and /dev without
+# kmsg: logs fall back to stderr and the hand-off lands in /run.
+if selected kmsg-missing; then
+  unshare -m bash -c "mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /dev &&
+    mknod -m 666 /dev/null c 1 3 && mknod -m 666 /dev/zero c 1 5 && mknod -m 666 /dev/urandom c 1 9 &&
+    '$BIN' ${CMD[*]} --device '$T/small.img' > '$T/out' 2> '$T/err'; echo \$? > '$T/rc';
+    test -e /dev/kmsg && echo kmsg-present > '$T/left';
+    cd /run && find . -type f | sort >> '$T/left'"
+  [ "$(cat "$T/rc")" = 0 ] || need "exit $(cat "$T/rc"), want 0"
+  grep -q '^cloudseed: info: ' "$T/err" || need "no log lines on stderr"
+  grep -qx './cloud-init/.ds-identify.result' "$T/left" || need "no /run/cloud-init/.ds-identify.result"
+  grep -qx './cloudseed/report.json' "$T/left" || need "no /run/cloudseed/report.json"
+  grep -q kmsg-present "$T/left" && need "/dev/kmsg was not hidden"
+  verdict kmsg-missing "$T/why"
+fi
+
+# ---------------------------------------------------------------- EIO
+# /proc/self/mem at offset 0 is a real kernel EIO on read. Must: report the
+# device with an I/O error, carry on to the next device, hand off from it.
+if selected device-eio; then
+  r=$T/r-eio
+  "$BIN" "${CMD[@]}" --run-dir "$r" --device /proc/self/mem --device "$T/good.img" > /dev/null 2> "$T/err"
+  rc=$?
+  [ $rc = 0 ] || need "exit $rc, want 0"
+  v=$(report "$r" 'r["devices"][0]["verdict"]')
+  [[ "$v" == error*"os error 5"* ]] || need "first device verdict '$v', want an I/O error"
+  [ -f "$r/cloud-init/.ds-identify.result" ] || need "no hand-off from the good device"
+  verdict device-eio "$T/why"
+fi
+
+# Reads that start failing half-way through a volume (strace fault injection
+# on that one path, deterministic: the Nth read onwards). Must: the device is
+# an error in the report, nothing partial is written, the next device wins.
+reads_of() { # image → number of read syscalls cloudseed makes on it
+  strace -f -qq -P "$1" -e trace=read,pread64,readv,preadv -o "$T/st" "$BIN" probe "$1" > /dev/null 2>&1
+  grep -cE '^[0-9]+ +(read|pread64|readv|preadv)\(' "$T/st"
+}
+inject_case() { # name strace-inject-action expected-verdict-regex
+  local name=$1 action=$2 re=$3 r=$T/r-$1 n
+  n=$(reads_of "$T/big.img")
+  if [ "${n:-0}" -lt 4 ]; then bad "$name" "only ${n:-0} reads of the image: cannot inject mid-read"; return; fi
+  strace -f -qq -o /dev/null -P "$T/big.img" -e trace=read,pread64,readv,preadv \
+    -e inject=read,pread64,readv,preadv:"$action":when=$((n / 2))+ \
+    "$BIN" "${CMD[@]}" --run-dir "$r" --device "$T/big.img" > /dev/null 2> "$T/err"
+  local rc=$?
+  [ $rc = 0 ] || need "exit $rc, want 0"
+  local v
+  v=$(report "$r" 'r["devices"][0]["verdict"]')
+  [[ "$v" =~ $re ]] || need "verdict '$v' does not match /$re/"
+  for f in $handoff_files; do [ -e "$r/$f" ] && need "partial hand-off: $f"; done
+  files "$r" | grep -q 'cloudseed-tmp' && need "temp files left"
+  # and with a good device after it, that one is handed off
+  strace -f -qq -o /dev/null -P "$T/big.img" -e trace=read,pread64,readv,preadv \
+    -e inject=read,pread64,readv,preadv:"$action":when=$((n / 2))+ \
+    "$BIN" "${CMD[@]}" --run-dir "$r.2" --device "$T/big.img" --device "$T/good.img" > /dev/null 2>&1
+  [ "$(cat "$r.2/cloud-init/seed/nocloud/user-data" 2> /dev/null)" = "$(cat "$T/src/small/user-data")" ] ||
+    need "the good device after it was not handed off"
+  verdict "$name" "$T/why"
+}
+selected device-eio-mid-read && inject_case device-eio-mid-read error=EIO '^error: .*(os error 5|I/O error)'
+# A device that vanishes mid-read: from the Nth read on, end of file.
+selected device-vanishes-mid-read && inject_case device-vanishes-mid-read retval=0 '^error: '
+
+# ---------------------------------------------------------------- shrunk device
+# A loop device whose backing file was cut half-way through user-data: the
+# FAT still claims the whole size. Must: an error (truncated/short read) for
+# the device, nothing written, exit 0 (no source was named).
+if selected device-shrunk; then
+  cp "$T/big.img" "$T/shrink.img"
+  LOOP=$(losetup -f --show "$T/shrink.img" 2> /dev/null)
+  if [ -z "$LOOP" ]; then
+    bad device-shrunk "no loop device (losetup -f failed)"
+  else
+    at=$(grep -boa xxxxxxxxxxxxxxxx "$T/shrink.img" | head -1 | cut -d: -f1)
+    truncate -s $(((at + 32768) / 512 * 512)) "$T/shrink.img"
+    losetup -c "$LOOP"
+    r=$T/r-shrunk
+    "$BIN" "${CMD[@]}" --run-dir "$r" --device "$LOOP" > /dev/null 2> "$T/err"
+    rc=$?
+    [ $rc = 0 ] || need "exit $rc, want 0"
+    v=$(report "$r" 'r["devices"][0]["verdict"]')
+    [[ "$v" == error* ]] || need "verdict '$v', want an error"
+    for f in $handoff_files; do [ -e "$r/$f" ] && need "partial hand-off: $f"; done
+    verdict device-shrunk "$T/why"
+    losetup -d "$LOOP"; LOOP=""
+  fi
+fi
+
+# ---------------------------------------------------------------- no medium / blocking open
+# A FIFO with no writer blocks open(O_RDONLY) forever; with O_NONBLOCK it
+# opens at once. An unbound loop device is a drive without medium. Must: both
+# probed without stalling (a 20 s guard catches a hang), the run finishes 0.
+if selected no-medium-no-stall; then
+  mkfifo "$T/fifo"
+  L=$(losetup -f)
+  r=$T/r-nomedium
+  timeout 20 "$BIN" "${CMD[@]}" --run-dir "$r" --device "$T/fifo" --device "$L" --device "$T/good.img" > /dev/null 2> "$T/err"
+  rc=$?
+  [ $rc = 124 ] && need "stalled: killed by the 20 s guard"
+  [ $rc = 0 ] || [ $rc = 124 ] || need "exit $rc, want 0"
+  [ -f "$r/cloud-init/.ds-identify.result" ] || need "no hand-off from the good device"
+  verdict no-medium-no-stall "$T/why"
+fi
+
+# ---------------------------------------------------------------- SIGTERM mid-fetch
+# A static ip= in a client namespace, httpd.py trickling the body in a server
+# namespace; SIGTERM once the server logged the request. Must: the process
+# ends, and the run dir holds no temp file and no partial hand-off.
+if selected sigterm-during-fetch; then
+  ip netns add "$NS-srv" && ip netns add "$NS-cli"
+  ip link add "${NS}c" type veth peer name "${NS}s"
+  ip link set "${NS}c" netns "$NS-cli"; ip link set "${NS}s" netns "$NS-srv"
+  ip -n "$NS-cli" link set "${NS}c" name c0; ip -n "$NS-srv" link set "${NS}s" name s0
+  ip -n "$NS-srv" addr add 10.79.0.1/24 dev s0; ip -n "$NS-srv" link set s0 up
+  ip -n "$NS-srv" link set lo up; ip -n "$NS-cli" link set lo up
+  mkdir -p "$T/www"
+  head -c 4096 /dev/zero | tr '\0' '#' | sed '1s/^/#cloud-config\n/' > "$T/www/cc"
+  ip netns exec "$NS-srv" python3 "$root/tests/support/httpd.py" --root "$T/www" --bind 10.79.0.1 --port 80 \
+    --port-file "$T/port" --log "$T/httpd.log" > /dev/null 2>&1 &
+  echo $! > "$T/httpd.pid"
+  for i in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
+  r=$T/r-term
+  ip netns exec "$NS-cli" "$BIN" --cmdline "ip=10.79.0.2::10.79.0.1:255.255.255.0:term:c0:none cloud-config-url=http://10.79.0.1/fault/slow/cc?token=x cloudseed.timeout=60" \
+    --run-dir "$r" > /dev/null 2> "$T/err" &
+  pid=$!; echo $pid > "$T/cs.pid"
+  for i in $(seq 200); do grep -q '/fault/slow/cc' "$T/httpd.log" 2> /dev/null && break; sleep 0.05; done
+  if ! grep -q '/fault/slow/cc' "$T/httpd.log" 2> /dev/null; then
+    need "the server never saw the request: $(tail -3 "$T/err" | paste -sd ' ')"
+  fi
+  kill -TERM $pid
+  for i in $(seq 100); do kill -0 $pid 2> /dev/null || break; sleep 0.05; done
+  if kill -0 $pid 2> /dev/null; then need "still running 5 s after SIGTERM"; kill -KILL $pid; fi
+  wait $pid 2> /dev/null
+  rm -f "$T/cs.pid"
+  files "$r" | grep -q 'cloudseed-tmp' && need "temp files left: $(files "$r" | paste -sd ' ')"
+  for f in $handoff_files; do [ -e "$r/$f" ] && need "partial hand-off: $f"; done
+  verdict sigterm-during-fetch "$T/why"
+  addr=$(ip -n "$NS-cli" -4 -o addr show dev c0 | awk '{print $4}')
+  [ -n "$addr" ] && echo "  note: c0 keeps $addr after SIGTERM (no signal handler tears the network down)"
+  kill "$(cat "$T/httpd.pid")" 2> /dev/null; rm -f "$T/httpd.pid"
+  ip netns del "$NS-srv"; ip netns del "$NS-cli"
+fi
+
+# ---------------------------------------------------------------- clocks
+# Wall clock: cloudseed reads only CLOCK_MONOTONIC (src/sys.rs), so a jump of
+# the wall clock cannot move a deadline. Checked in the source: no other
+# clock is read anywhere.
+if selected clock-wall-unused; then
+  hits=$(grep -rnE 'SystemTime|UNIX_EPOCH|Realtime|REALTIME|gettimeofday|Instant::now' "$root/src" | grep -v '^\s*//' )
+  [ -n "$hits" ] && need "wall-clock reads: $(echo "$hits" | head -3 | paste -sd ' ')"
+  grep -q 'ClockId::Monotonic' "$root/src/sys.rs" || need "sys::now does not read CLOCK_MONOTONIC"
+  verdict clock-wall-unused "$T/why"
+fi
+# Monotonic clock far from zero (+100 years) and close to zero, via a time
+# namespace: a volume hand-off still works, and a deadline of 3 s on a source
+# that cannot be reached (DHCP on a veth nobody answers, in a network
+# namespace of its own) ends the run with exit 1 well before a 30 s guard.
+if selected clock-monotonic-offset; then
+  up=$(cut -d. -f1 /proc/uptime)
+  for off in 3153600000 $((2 - up)); do
+    r=$T/r-time$off
+    unshare --fork -T --monotonic "$off" --boottime "$off" \
+      "$BIN" "${CMD[@]}" --run-dir "$r" --device "$T/good.img" > /dev/null 2> "$T/err"
+    rc=$?
+    [ $rc = 0 ] || need "offset $off: volume run exit $rc ($(tail -1 "$T/err"))"
+    [ -f "$r/cloud-init/.ds-identify.result" ] || need "offset $off: no hand-off"
+    s=$(date +%s)
+    timeout 30 unshare --fork -n -T --monotonic "$off" --boottime "$off" bash -c \
+      "ip link add v0 type veth peer name v1 && ip link set v1 up && exec '$BIN' --cmdline 'cloud-config-url=http://10.9.9.9/cc cloudseed.interface=v0 cloudseed.timeout=3' --run-dir '$r.net'" \
+      > /dev/null 2> "$T/err"
+    rc=$?
+    [ $rc = 124 ] && need "offset $off: hung past the 3 s deadline (killed at 30 s)"
+    [ $rc = 1 ] || [ $rc = 124 ] || need "offset $off: unreachable source exit $rc, want 1"
+    e=$(($(date +%s) - s))
+    [ $e -lt 2 ] && need "offset $off: ended after ${e} s, before the deadline could matter ($(tail -1 "$T/err"))"
+    echo "  note: offset ${off}s: unreachable source ended after ${e} s (deadline 3 s): $(grep -m1 -o 'cloud-config-url.*' "$T/err")"
+  done
+  verdict clock-monotonic-offset "$T/why"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
