@@ -12,13 +12,13 @@
 # seed (cloud-init finding the seed by itself would name /dev/vdb or http://),
 # and /run/cloud-init/cloud.cfg still cloudseed's after ds-identify ran.
 # Root only; no KVM; nothing leaves the machine but the apt-get of dracut.
-# env: BOOT_TIMEOUT (s per boot, 300), BOOT_VARIANTS ("itools dracut"),
+# env: BOOT_TIMEOUT (s per boot, 600), BOOT_VARIANTS ("itools dracut"),
 #      BOOT_MODES ("cidata net"), CLOUDSEED_CACHE, KEEP=1 (keep the work dir)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 F=$HERE/full
-TIMEOUT=${BOOT_TIMEOUT:-300}
+TIMEOUT=${BOOT_TIMEOUT:-600}
 SEED_URL=http://10.0.2.100/seed/
 pass=0 fail=0 server_pid=
 timings=()
