@@ -9,7 +9,8 @@ use crate::handoff::{self, Datasource, Plan};
 use crate::net;
 use crate::paths::Paths;
 use crate::report::{Asked, DeviceEntry, Report};
-use crate::seed::{self, blockdev, Found, Kind, Seed};
+use crate::scan;
+use crate::seed::{blockdev, Found, Kind, Seed};
 use crate::sys;
 use crate::time::{Deadline, Instant};
 use crate::url::{Scheme, Url};
@@ -31,6 +32,8 @@ pub struct Job {
     pub devices: Option<Vec<PathBuf>>,
     pub no_network: bool,
     pub timeout: Option<Duration>,
+    /// Logging goes to /dev/kmsg (the real /run): the probe helper does the same.
+    pub kmsg: bool,
 }
 
 impl Job {
@@ -60,6 +63,7 @@ impl Job {
             devices: (!args.devices.is_empty()).then(|| args.devices.clone()),
             no_network: args.no_network,
             timeout: args.timeout,
+            kmsg: args.run_dir.is_none(),
         })
     }
 }
@@ -155,7 +159,7 @@ fn run_inner(job: &Job, start: Instant, report: &mut Report) -> u8 {
 
     // Local volumes.
     let t = sys::now();
-    let mut found = scan(job, report);
+    let mut found = scan(job, deadline, report);
     // Moved out, not cloned: a seed can be 4 x 16 MiB.
     let mut volume_seed = found
         .iter_mut()
@@ -371,7 +375,7 @@ fn asked(cmd: &Cmdline, timeout: Duration) -> Asked {
 
 /// Probes every candidate device, in order, recording each in the report.
 /// Returns the recognised ones with their names, in scan order.
-fn scan(job: &Job, report: &mut Report) -> Vec<(String, Found)> {
+fn scan(job: &Job, deadline: Deadline, report: &mut Report) -> Vec<(String, Found)> {
     let devices: Vec<(String, PathBuf)> = match &job.devices {
         Some(list) => list
             .iter()
@@ -382,14 +386,21 @@ fn scan(job: &Job, report: &mut Report) -> Vec<(String, Found)> {
             .map(|c| (c.node.display().to_string(), c.node))
             .collect(),
     };
+    let nodes: Vec<PathBuf> = devices.iter().map(|(_, p)| p.clone()).collect();
+    // In a helper process: a device that stops answering is abandoned at
+    // the deadline instead of holding the boot (src/scan.rs).
+    let probes = if nodes.is_empty() {
+        Vec::new()
+    } else {
+        scan::probe_all(&nodes, deadline, job.kmsg)
+    };
     let mut found = Vec::new();
-    for (name, path) in devices {
-        let t = sys::now();
+    for ((name, _), probe) in devices.into_iter().zip(probes) {
         let mut entry = DeviceEntry {
             name: name.clone(),
             ..DeviceEntry::default()
         };
-        match seed::read_device(&path) {
+        match probe {
             Ok((vol, f)) => {
                 entry.fs = vol.as_ref().map(|v| v.fs.name().to_string());
                 entry.label = vol.as_ref().map(|v| v.label.clone());
@@ -413,7 +424,6 @@ fn scan(job: &Job, report: &mut Report) -> Vec<(String, Found)> {
                 report.warn(format!("{name}: {e}"));
             }
         }
-        debug!("{name}: probed in {} ms", sys::now().since(t).as_millis());
         report.devices.push(entry);
     }
     found

@@ -64,6 +64,11 @@ pub enum Command {
     Run(RunArgs),
     Probe(Vec<PathBuf>),
     Mkcidata(MkcidataArgs),
+    /// Internal: the probe helper process of `run` (src/scan.rs); not in --help.
+    Scan {
+        paths: Vec<PathBuf>,
+        kmsg: bool,
+    },
     Help,
     Version,
 }
@@ -81,6 +86,14 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
                 return Err("probe needs at least one PATH".into());
             }
             return Ok(Command::Probe(paths));
+        }
+        Some("__scan") => {
+            args.next();
+            let kmsg = args.next_if(|a| a == "--kmsg").is_some();
+            return Ok(Command::Scan {
+                paths: args.map(PathBuf::from).collect(),
+                kmsg,
+            });
         }
         Some("mkcidata") => {
             args.next();

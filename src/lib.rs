@@ -17,6 +17,7 @@ pub mod mkcidata;
 pub mod net;
 pub mod paths;
 pub mod report;
+pub mod scan;
 pub mod seed;
 pub mod sha256;
 #[allow(unsafe_code)]

@@ -47,6 +47,16 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::Scan { paths, kmsg } => {
+            logger::init(
+                kmsg.then_some(Path::new("/dev/kmsg")),
+                log::LevelFilter::Info,
+            );
+            match cloudseed::scan::serve(&paths) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => ExitCode::from(1),
+            }
+        }
         Command::Mkcidata(m) => {
             logger::init(None, log::LevelFilter::Info);
             match make_cidata(&m) {

@@ -6,6 +6,7 @@ pub mod configdrive;
 pub mod fat;
 pub mod iso9660;
 pub mod probe;
+pub mod record;
 
 use crate::error::{Error, Result};
 use std::io::{Read, Seek, SeekFrom};

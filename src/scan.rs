@@ -1,0 +1,133 @@
+//! Reads devices in a helper process, so a device that stops answering
+//! cannot hold the agent past its deadline. A read stuck in the kernel can't
+//! be interrupted, not even by exit: only a reader in another process can be
+//! abandoned. The helper is this same binary (`cloudseed __scan PATH…`); it
+//! streams one `seed::record` per device over a pipe, and the agent moves on
+//! when a device gives no answer for `PER_DEVICE` or the deadline passes.
+
+use crate::seed::record::{self, Probe};
+use crate::sys;
+use crate::time::Deadline;
+use std::io::{Read, Write};
+use std::os::fd::AsFd;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// How long one device may take to answer (a CD drive spinning up is slow;
+/// a 16 MiB seed reads in tens of milliseconds).
+pub const PER_DEVICE: Duration = Duration::from_secs(10);
+
+/// Probes `devices` in order and returns one result per device. Never runs
+/// past `deadline`; devices not reached are reported as such.
+pub fn probe_all(devices: &[PathBuf], deadline: Deadline, kmsg: bool) -> Vec<Probe> {
+    let mut results: Vec<Probe> = Vec::with_capacity(devices.len());
+    while results.len() < devices.len() {
+        if deadline.expired(sys::now()) {
+            break;
+        }
+        let rest = &devices[results.len()..];
+        let mut child = match spawn(rest, kmsg) {
+            Ok(c) => c,
+            Err(e) => {
+                // No /proc/self/exe (or no fork): read in-process instead.
+                log::warn!("scan: cannot start a probe process ({e}); reading devices in-process");
+                results.extend(
+                    rest.iter()
+                        .map(|p| crate::seed::read_device(p).map_err(|e| e.to_string())),
+                );
+                break;
+            }
+        };
+        let got = stream(&mut child, rest.len(), deadline, &mut results);
+        if got.is_err() || results.len() < devices.len() {
+            let _ = child.kill();
+        }
+        // Reap if it is gone; a child stuck in the kernel is left to init.
+        let _ = child.try_wait();
+        if let Err(why) = got {
+            results.push(Err(why));
+        }
+    }
+    while results.len() < devices.len() {
+        results.push(Err("not probed: the deadline passed".into()));
+    }
+    results
+}
+
+fn spawn(paths: &[PathBuf], kmsg: bool) -> std::io::Result<Child> {
+    let mut cmd = Command::new("/proc/self/exe");
+    cmd.arg("__scan");
+    if kmsg {
+        cmd.arg("--kmsg");
+    }
+    cmd.args(paths)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+}
+
+/// Reads records until `want` arrived; `Err` names why the current device
+/// has no result (no answer in time, helper died, broken stream).
+fn stream(
+    child: &mut Child,
+    want: usize,
+    deadline: Deadline,
+    results: &mut Vec<Probe>,
+) -> Result<(), String> {
+    let Some(out) = child.stdout.as_mut() else {
+        return Err("probe process has no pipe".into());
+    };
+    let mut buf: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; 64 << 10];
+    let mut got = 0;
+    let mut last = sys::now();
+    while got < want {
+        while let Some((probe, used)) =
+            record::decode(&buf).map_err(|e| format!("probe process: {e}"))?
+        {
+            buf.drain(..used);
+            results.push(probe);
+            got += 1;
+            last = sys::now();
+        }
+        if got == want {
+            break;
+        }
+        let now = sys::now();
+        let limit = deadline.min_after(last, PER_DEVICE);
+        if limit.expired(now) {
+            return Err(format!(
+                "timed out: no answer in {} ms; its reader was abandoned",
+                now.since(last).as_millis()
+            ));
+        }
+        match sys::poll_readable(&[out.as_fd()], limit.remaining(now)) {
+            Ok(ready) if ready[0] => {}
+            Ok(_) => continue,
+            Err(e) => return Err(format!("probe process: poll: {e}")),
+        }
+        match out.read(&mut chunk) {
+            Ok(0) => return Err("probe process ended without an answer".into()),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("probe process: read: {e}")),
+        }
+    }
+    Ok(())
+}
+
+/// The helper's side: probe each path and write its record to stdout.
+pub fn serve(paths: &[PathBuf]) -> std::io::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for p in paths {
+        let probe: Probe = crate::seed::read_device(p).map_err(|e| e.to_string());
+        let mut rec = Vec::new();
+        record::encode(&probe, &mut rec);
+        out.write_all(&rec)?;
+        out.flush()?;
+    }
+    Ok(())
+}

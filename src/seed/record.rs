@@ -1,0 +1,261 @@
+//! One device's probe result as bytes. The agent reads devices in a helper
+//! process (src/scan.rs) so that a device that stops answering can be
+//! abandoned at the deadline; this is the pipe format between the two.
+//!
+//! Record: `E` bytes(message) | `R` volume found
+//!   volume = 0 | 1 fs:u8 bytes(label)
+//!   found  = 0 | 1 (NoCloud) seed | 2 (ConfigDrive)
+//!   seed   = bytes(meta-data) bytes(user-data) opt(vendor-data) opt(network-config)
+//!   bytes  = len:u32le data,  opt = 0 | 1 bytes
+
+use super::{Found, Fs, Kind, Seed, Volume, MAX_FILE_BYTES};
+use crate::error::{Error, Result};
+
+/// What `read_device` said about one device, errors as their message.
+pub type Probe = std::result::Result<(Option<Volume>, Option<Found>), String>;
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    out.extend_from_slice(&(b.len() as u32).to_le_bytes());
+    out.extend_from_slice(b);
+}
+
+fn put_opt(out: &mut Vec<u8>, b: Option<&[u8]>) {
+    match b {
+        Some(b) => {
+            out.push(1);
+            put_bytes(out, b);
+        }
+        None => out.push(0),
+    }
+}
+
+pub fn encode(p: &Probe, out: &mut Vec<u8>) {
+    match p {
+        Err(msg) => {
+            out.push(b'E');
+            put_bytes(out, msg.as_bytes());
+        }
+        Ok((vol, found)) => {
+            out.push(b'R');
+            match vol {
+                None => out.push(0),
+                Some(v) => {
+                    out.push(1);
+                    out.push(match v.fs {
+                        Fs::Vfat => 0,
+                        Fs::Iso9660 => 1,
+                    });
+                    put_bytes(out, v.label.as_bytes());
+                }
+            }
+            match found {
+                None => out.push(0),
+                Some(f) if f.kind == Kind::ConfigDrive => out.push(2),
+                Some(f) => {
+                    out.push(1);
+                    let s = f.seed.clone().unwrap_or_default();
+                    put_bytes(out, &s.meta_data);
+                    put_bytes(out, &s.user_data);
+                    put_opt(out, s.vendor_data.as_deref());
+                    put_opt(out, s.network_config.as_deref());
+                }
+            }
+        }
+    }
+}
+
+/// A cursor that says "need more bytes" (None) rather than failing.
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn u8(&mut self) -> Option<u8> {
+        let b = *self.buf.get(self.pos)?;
+        self.pos += 1;
+        Some(b)
+    }
+    fn bytes(&mut self) -> Result<Option<&'a [u8]>> {
+        let Some(len) = self.buf.get(self.pos..self.pos + 4) else {
+            return Ok(None);
+        };
+        let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as u64;
+        // A seed file never exceeds the cap; anything longer is a broken stream.
+        if len > MAX_FILE_BYTES + 4096 {
+            return Err(Error::malformed("probe record: length over the file cap"));
+        }
+        let start = self.pos + 4;
+        let Some(b) = self.buf.get(start..start + len as usize) else {
+            return Ok(None);
+        };
+        self.pos = start + len as usize;
+        Ok(Some(b))
+    }
+    fn opt(&mut self) -> Result<Option<Option<Vec<u8>>>> {
+        match self.u8() {
+            None => Ok(None),
+            Some(0) => Ok(Some(None)),
+            Some(1) => Ok(self.bytes()?.map(|b| Some(b.to_vec()))),
+            Some(_) => Err(Error::malformed("probe record: bad option tag")),
+        }
+    }
+}
+
+/// Decodes one record from the front of `buf`: `Ok(None)` when more bytes
+/// are needed, else the probe and how many bytes it used.
+pub fn decode(buf: &[u8]) -> Result<Option<(Probe, usize)>> {
+    let mut r = Reader { buf, pos: 0 };
+    macro_rules! need {
+        ($e:expr) => {
+            match $e {
+                Some(v) => v,
+                None => return Ok(None),
+            }
+        };
+    }
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let probe = match need!(r.u8()) {
+        b'E' => Err(text(need!(r.bytes()?))),
+        b'R' => {
+            let vol = match need!(r.u8()) {
+                0 => None,
+                1 => {
+                    let fs = match need!(r.u8()) {
+                        0 => Fs::Vfat,
+                        1 => Fs::Iso9660,
+                        _ => return Err(Error::malformed("probe record: bad fs")),
+                    };
+                    Some(Volume {
+                        fs,
+                        label: text(need!(r.bytes()?)),
+                    })
+                }
+                _ => return Err(Error::malformed("probe record: bad volume tag")),
+            };
+            let found = match need!(r.u8()) {
+                0 => None,
+                tag @ (1 | 2) => {
+                    let volume = vol
+                        .clone()
+                        .ok_or_else(|| Error::malformed("probe record: found without volume"))?;
+                    if tag == 2 {
+                        Some(Found {
+                            volume,
+                            kind: Kind::ConfigDrive,
+                            seed: None,
+                        })
+                    } else {
+                        let meta_data = need!(r.bytes()?).to_vec();
+                        let user_data = need!(r.bytes()?).to_vec();
+                        let vendor_data = need!(r.opt()?);
+                        let network_config = need!(r.opt()?);
+                        Some(Found {
+                            volume,
+                            kind: Kind::NoCloud,
+                            seed: Some(Seed {
+                                meta_data,
+                                user_data,
+                                vendor_data,
+                                network_config,
+                            }),
+                        })
+                    }
+                }
+                _ => return Err(Error::malformed("probe record: bad found tag")),
+            };
+            Ok((vol, found))
+        }
+        _ => return Err(Error::malformed("probe record: bad tag")),
+    };
+    Ok(Some((probe, r.pos)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn samples() -> Vec<Probe> {
+        let vol = Volume {
+            fs: Fs::Iso9660,
+            label: "cidata".into(),
+        };
+        vec![
+            Err("malformed cidata volume has no user-data".into()),
+            Ok((None, None)),
+            Ok((
+                Some(Volume {
+                    fs: Fs::Vfat,
+                    label: "data".into(),
+                }),
+                None,
+            )),
+            Ok((
+                Some(vol.clone()),
+                Some(Found {
+                    volume: vol.clone(),
+                    kind: Kind::NoCloud,
+                    seed: Some(Seed {
+                        meta_data: b"instance-id: x\n".to_vec(),
+                        user_data: vec![0x1f, 0x8b, 0, 0xff],
+                        vendor_data: None,
+                        network_config: Some(Vec::new()),
+                    }),
+                }),
+            )),
+            Ok((
+                Some(vol.clone()),
+                Some(Found {
+                    volume: vol,
+                    kind: Kind::ConfigDrive,
+                    seed: None,
+                }),
+            )),
+        ]
+    }
+
+    #[test]
+    fn round_trips_and_reports_incomplete_input() {
+        let mut stream = Vec::new();
+        for p in samples() {
+            encode(&p, &mut stream);
+        }
+        // Every strict prefix of a record is "need more", never an error.
+        let mut pos = 0;
+        for want in samples() {
+            let mut one = Vec::new();
+            encode(&want, &mut one);
+            for cut in 0..one.len() {
+                assert!(
+                    decode(&stream[pos..pos + cut]).unwrap().is_none(),
+                    "cut {cut}"
+                );
+            }
+            let (got, used) = decode(&stream[pos..]).unwrap().unwrap();
+            assert_eq!(got, want);
+            assert_eq!(used, one.len());
+            pos += used;
+        }
+        assert_eq!(pos, stream.len());
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(decode(b"X").is_err());
+        assert!(decode(b"R\x07").is_err());
+        assert!(decode(b"R\x00\x01").is_err()); // found without a volume
+        assert!(decode(&[b'E', 0xff, 0xff, 0xff, 0xff]).is_err());
+        let mut x: u32 = 7;
+        for _ in 0..5000 {
+            let buf: Vec<u8> = (0..(x % 40))
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 17;
+                    x ^= x << 5;
+                    x as u8
+                })
+                .collect();
+            let _ = decode(&buf);
+        }
+    }
+}
