@@ -155,7 +155,13 @@ fn run_inner(job: &Job, start: Instant, report: &mut Report) -> u8 {
 
     // Local volumes.
     let t = sys::now();
-    let found = scan(job, report);
+    let mut found = scan(job, report);
+    // Moved out, not cloned: a seed can be 4 x 16 MiB.
+    let mut volume_seed = found
+        .iter_mut()
+        .find(|(_, f)| f.kind == Kind::NoCloud)
+        .and_then(|(_, f)| f.seed.take());
+    let found = found;
     report.phase("scan", sys::now().since(t).as_millis() as u64);
     let volume_nocloud = found.iter().find(|(_, f)| f.kind == Kind::NoCloud);
     let volume_configdrive = found.iter().find(|(_, f)| f.kind == Kind::ConfigDrive);
@@ -238,7 +244,7 @@ fn run_inner(job: &Job, start: Instant, report: &mut Report) -> u8 {
         }
         (Named::None, _) => match volume_nocloud {
             Some((name, f)) => (
-                f.seed.clone(),
+                volume_seed.take(),
                 format!("NoCloud seed from {} volume {name}", f.volume.fs.name()),
             ),
             None => (None, String::new()),

@@ -124,6 +124,16 @@ pub fn render_cloud_cfg(plan: &Plan) -> Rendered {
 /// same file would silently replace the URL's).
 fn appendable(body: &[u8]) -> std::result::Result<(), &'static str> {
     let text = std::str::from_utf8(body).map_err(|_| "is not UTF-8")?;
+    // Appending needs a line break; added to an unterminated block scalar it
+    // would become part of the value.
+    if !body.ends_with(b"\n")
+        && text
+            .lines()
+            .last()
+            .is_some_and(|l| l.starts_with([' ', '\t']))
+    {
+        return Err("ends inside an indented block without a newline");
+    }
     let mut first = true;
     for line in text.lines() {
         let t = line.trim_end();
@@ -133,8 +143,12 @@ fn appendable(body: &[u8]) -> std::result::Result<(), &'static str> {
         if t.starts_with("...") || (t.starts_with("---") && !first) {
             return Err("has several YAML documents");
         }
-        if first && !t.starts_with("---") && (t.starts_with('{') || t.starts_with('[')) {
+        let flow = |s: &str| s.starts_with('{') || s.starts_with('[');
+        if first && (flow(t) || t.strip_prefix("---").is_some_and(|r| flow(r.trim_start()))) {
             return Err("is a flow collection");
+        }
+        if t.starts_with('?') {
+            return Err("uses complex keys");
         }
         first = false;
         if line.starts_with([' ', '\t', '-']) {
