@@ -326,7 +326,14 @@ fn write_all(
             put(&dir, "network-config", n, 0o600, report)?;
         }
     }
-    let cfg_mode = if plan.system_config.is_some() {
+    // The URL body and an inlined network-config (Wi-Fi passphrases, say)
+    // may be secret, as their 0600 seed copies are; cloud-init reads as root.
+    let inlines_network_config = plan.datasource == Some(Datasource::NoCloud)
+        && plan
+            .seed
+            .as_ref()
+            .is_some_and(|s| s.network_config.is_some());
+    let cfg_mode = if plan.system_config.is_some() || inlines_network_config {
         0o600
     } else {
         0o644
@@ -477,7 +484,8 @@ mod tests {
         assert_eq!(mode("cloud-init/seed/nocloud/vendor-data"), 0o600);
         assert_eq!(mode("cloud-init/seed/nocloud/network-config"), 0o600);
         assert_eq!(mode("cloud-init/seed/nocloud"), 0o700);
-        assert_eq!(mode("cloud-init/cloud.cfg"), 0o644);
+        // 0600: it inlines the network-config
+        assert_eq!(mode("cloud-init/cloud.cfg"), 0o600);
         assert_eq!(
             fs::read(d.join("cloud-init/.ds-identify.result")).unwrap(),
             b"0\n"
