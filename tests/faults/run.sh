@@ -188,9 +188,11 @@ fi
 # ---------------------------------------------------------------- hung device
 # A device whose reads stop being answered (a dead disk, a stuck iSCSI path):
 # here a FUSE file (tests/faults/fusehang.py) that answers the first 32 KiB,
-# so the probe sees a cidata FAT, then never answers again. Must: the run
-# ends by its deadline (--timeout 3), within a 20 s guard. The reader ends
-# up in uninterruptible sleep, so afterwards the server is killed to free it.
+# so the probe sees a cidata FAT, then never answers again. Must: the process
+# exits by its deadline (--timeout 3), within a 20 s guard; the init system
+# waits for the exit, not for the report. A reader stuck in the kernel
+# cannot be killed (not even by exit_group), so only a reader in another
+# process can be abandoned. Afterwards the server is killed to free it.
 if selected device-hangs; then
   mkdir -p "$T/fuse"
   unshare -m bash -c "
@@ -200,6 +202,7 @@ if selected device-hangs; then
     for i in \$(seq 200); do kill -0 \$cp 2> /dev/null || break; sleep 0.1; done
     if kill -0 \$cp 2> /dev/null; then
       echo \"hung: still running after 20 s, state \$(sed -n 's/^State:\t//p' /proc/\$cp/status)\" > '$T/hang'
+      [ -f '$T/r-hang/cloudseed/report.json' ] && echo ' (report written: a reader thread keeps the process from exiting)' >> '$T/hang'
     fi
     kill \$sp; wait \$cp; wait \$sp
     umount -l '$T/fuse' 2> /dev/null"
