@@ -4,7 +4,7 @@
 # and checks it. Root: mounts happen in private mount namespaces (unshare -m),
 # the network in namespaces this script creates, so nothing leaks.
 #   tests/faults/run.sh [case…]
-# apt: dosfstools mtools util-linux strace iproute2 python3 coreutils
+# apt: dosfstools mtools util-linux strace iproute2 python3 coreutils (and a kernel with fuse)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -183,6 +183,32 @@ if selected no-medium-no-stall; then
   [ $rc = 0 ] || [ $rc = 124 ] || need "exit $rc, want 0"
   [ -f "$r/cloud-init/.ds-identify.result" ] || need "no hand-off from the good device"
   verdict no-medium-no-stall "$T/why"
+fi
+
+# ---------------------------------------------------------------- hung device
+# A device whose reads stop being answered (a dead disk, a stuck iSCSI path):
+# here a FUSE file (tests/faults/fusehang.py) that answers the first 32 KiB,
+# so the probe sees a cidata FAT, then never answers again. Must: the process
+# exits by its deadline (--timeout 3), within a 20 s guard; the init system
+# waits for the exit, not for the report. A reader stuck in the kernel
+# cannot be killed (not even by exit_group), so only a reader in another
+# process can be abandoned. Afterwards the server is killed to free it.
+if selected device-hangs; then
+  mkdir -p "$T/fuse"
+  unshare -m bash -c "
+    python3 '$here/fusehang.py' '$T/fuse' '$T/good.img' 32768 '$T/fuse.ready' 2> '$T/fuse.err' & sp=\$!
+    for i in \$(seq 100); do [ -s '$T/fuse.ready' ] && break; sleep 0.05; done
+    '$BIN' ${CMD[*]} --timeout 3 --run-dir '$T/r-hang' --device '$T/fuse/disk.img' > /dev/null 2> '$T/err' & cp=\$!
+    for i in \$(seq 200); do kill -0 \$cp 2> /dev/null || break; sleep 0.1; done
+    if kill -0 \$cp 2> /dev/null; then
+      echo \"hung: still running after 20 s, state \$(sed -n 's/^State:\t//p' /proc/\$cp/status)\" > '$T/hang'
+      [ -f '$T/r-hang/cloudseed/report.json' ] && echo ' (report written: a reader thread keeps the process from exiting)' >> '$T/hang'
+    fi
+    kill \$sp; wait \$cp; wait \$sp
+    umount -l '$T/fuse' 2> /dev/null"
+  [ -s "$T/fuse.ready" ] || need "fusehang.py did not mount: $(tail -1 "$T/fuse.err")"
+  [ -s "$T/hang" ] && need "$(cat "$T/hang") with a 3 s deadline"
+  verdict device-hangs "$T/why"
 fi
 
 # ---------------------------------------------------------------- SIGTERM mid-fetch
