@@ -4,7 +4,8 @@
 # and checks it. Root: mounts happen in private mount namespaces (unshare -m),
 # the network in namespaces this script creates, so nothing leaks.
 #   tests/faults/run.sh [case…]
-# apt: dosfstools mtools util-linux strace iproute2 python3 coreutils (and a kernel with fuse)
+# apt: dosfstools mtools util-linux strace iproute2 python3 coreutils
+# (and a kernel with fuse, for device-hangs)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
