@@ -307,15 +307,16 @@ impl<R: Read + Seek> IsoFs<R> {
         if size > MAX_FILE_BYTES {
             return Err(Error::limit(format!("iso9660 file {} bytes", size)));
         }
-        let mut out = Vec::with_capacity(size as usize);
+        let mut out: Vec<u8> = Vec::new();
         for &(lba, len) in &entry.extents {
             let start = self.extent_offset(lba)?;
-            out.extend(read_exact_at(
-                &mut self.disk,
-                self.image_size,
-                start,
-                u64::from(len),
-            )?);
+            let chunk = read_exact_at(&mut self.disk, self.image_size, start, u64::from(len))?;
+            // The usual single extent is returned as read: no second copy.
+            if out.is_empty() {
+                out = chunk;
+            } else {
+                out.extend_from_slice(&chunk);
+            }
         }
         Ok(out)
     }
