@@ -1,7 +1,8 @@
 //! The binary's edge: arguments, logger, exit code.
 
 use cloudseed::cli::{self, Command};
-use cloudseed::{agent, logger, mkcidata, seed};
+use cloudseed::seed::record::Probe;
+use cloudseed::{agent, logger, mkcidata};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -42,8 +43,13 @@ fn main() -> ExitCode {
         }
         Command::Probe(paths) => {
             logger::init(None, log::LevelFilter::Warn);
-            for p in &paths {
-                println!("{}", probe_line(p));
+            // The same helper process as `run`: release builds abort on a
+            // parser panic, and a stuck device must not hang the command.
+            let deadline =
+                cloudseed::time::Deadline::after(cloudseed::sys::now(), agent::DEFAULT_TIMEOUT);
+            let probes = cloudseed::scan::probe_all(&paths, deadline, false);
+            for (p, probe) in paths.iter().zip(probes) {
+                println!("{}", probe_line(p, probe));
             }
             ExitCode::SUCCESS
         }
@@ -70,9 +76,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn probe_line(p: &Path) -> String {
+fn probe_line(p: &Path, probe: Probe) -> String {
     let name = p.display();
-    match seed::read_device(p) {
+    match probe {
         Ok((None, _)) => format!("{name}: no vfat or iso9660 volume"),
         Ok((Some(v), None)) => format!("{name}: {} label={:?}: no match", v.fs.name(), v.label),
         Ok((Some(v), Some(f))) => {

@@ -4,6 +4,10 @@
 //! abandoned. The helper is this same binary (`cloudseed __scan PATH…`); it
 //! streams one `seed::record` per device over a pipe, and the agent moves on
 //! when a device gives no answer for `PER_DEVICE` or the deadline passes.
+//! The boundary also contains panics: release builds abort on panic (no
+//! unwinder in the binary), so a parser that panics on a hostile image
+//! ends only the helper, whose hook first reports the panic as that
+//! device's error; the agent starts a new helper for the devices left.
 
 use crate::seed::record::{self, Probe};
 use crate::sys;
@@ -84,13 +88,15 @@ fn stream(
     let mut got = 0;
     let mut last = sys::now();
     while got < want {
-        while let Some((probe, used)) =
-            record::decode(&buf).map_err(|e| format!("probe process: {e}"))?
-        {
-            buf.drain(..used);
-            results.push(probe);
+        while let Some(d) = record::decode(&buf).map_err(|e| format!("probe process: {e}"))? {
+            buf.drain(..d.used);
+            results.push(d.probe);
             got += 1;
             last = sys::now();
+            if d.last {
+                // The helper panicked on that device and is ending.
+                return Ok(());
+            }
         }
         if got == want {
             break;
@@ -109,7 +115,7 @@ fn stream(
             Err(e) => return Err(format!("probe process: poll: {e}")),
         }
         match out.read(&mut chunk) {
-            Ok(0) => return Err("probe process ended without an answer".into()),
+            Ok(0) => return Err(ended(child)),
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(format!("probe process: read: {e}")),
@@ -118,8 +124,36 @@ fn stream(
     Ok(())
 }
 
-/// The helper's side: probe each path and write its record to stdout.
+/// Why a helper closed its pipe without answering for the current device.
+fn ended(child: &mut Child) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match child.wait() {
+        Ok(st) if st.signal() == Some(6) => "probe process aborted on this device".into(),
+        Ok(st) => format!("probe process ended without an answer ({st})"),
+        Err(e) => format!("probe process ended without an answer ({e})"),
+    }
+}
+
+/// The helper's side: probe each path and write its record to stdout. A
+/// panic becomes that device's error record before the process ends.
 pub fn serve(paths: &[PathBuf]) -> std::io::Result<()> {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        let msg = format!(
+            "internal panic contained: {}",
+            msg.lines().next().unwrap_or("")
+        );
+        let mut rec = Vec::new();
+        record::encode_fatal(&msg, &mut rec);
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(&rec);
+        let _ = out.flush();
+    }));
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for p in paths {

@@ -2,7 +2,9 @@
 //! process (src/scan.rs) so that a device that stops answering can be
 //! abandoned at the deadline; this is the pipe format between the two.
 //!
-//! Record: `E` bytes(message) | `R` volume found
+//! Record: `E` bytes(message) | `P` bytes(message) | `R` volume found
+//!   (`P` is an error after which the helper ends: it panicked, and release
+//!   builds abort on panic, so the process boundary is what contains it)
 //!   volume = 0 | 1 fs:u8 bytes(label)
 //!   found  = 0 | 1 (NoCloud) seed | 2 (ConfigDrive)
 //!   seed   = bytes(meta-data) bytes(user-data) opt(vendor-data) opt(network-config)
@@ -27,6 +29,12 @@ fn put_opt(out: &mut Vec<u8>, b: Option<&[u8]>) {
         }
         None => out.push(0),
     }
+}
+
+/// The record a helper writes from its panic hook, just before it aborts.
+pub fn encode_fatal(msg: &str, out: &mut Vec<u8>) {
+    out.push(b'P');
+    put_bytes(out, msg.as_bytes());
 }
 
 pub fn encode(p: &Probe, out: &mut Vec<u8>) {
@@ -102,9 +110,19 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// One decoded record.
+#[derive(Debug, PartialEq)]
+pub struct Decoded {
+    pub probe: Probe,
+    /// Bytes of `buf` it used.
+    pub used: usize,
+    /// The helper ends after this record (it panicked).
+    pub last: bool,
+}
+
 /// Decodes one record from the front of `buf`: `Ok(None)` when more bytes
-/// are needed, else the probe and how many bytes it used.
-pub fn decode(buf: &[u8]) -> Result<Option<(Probe, usize)>> {
+/// are needed.
+pub fn decode(buf: &[u8]) -> Result<Option<Decoded>> {
     let mut r = Reader { buf, pos: 0 };
     macro_rules! need {
         ($e:expr) => {
@@ -115,8 +133,9 @@ pub fn decode(buf: &[u8]) -> Result<Option<(Probe, usize)>> {
         };
     }
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    let probe = match need!(r.u8()) {
-        b'E' => Err(text(need!(r.bytes()?))),
+    let tag = need!(r.u8());
+    let probe = match tag {
+        b'E' | b'P' => Err(text(need!(r.bytes()?))),
         b'R' => {
             let vol = match need!(r.u8()) {
                 0 => None,
@@ -168,7 +187,11 @@ pub fn decode(buf: &[u8]) -> Result<Option<(Probe, usize)>> {
         }
         _ => return Err(Error::malformed("probe record: bad tag")),
     };
-    Ok(Some((probe, r.pos)))
+    Ok(Some(Decoded {
+        probe,
+        used: r.pos,
+        last: tag == b'P',
+    }))
 }
 
 #[cfg(test)]
@@ -231,12 +254,18 @@ mod tests {
                     "cut {cut}"
                 );
             }
-            let (got, used) = decode(&stream[pos..]).unwrap().unwrap();
-            assert_eq!(got, want);
-            assert_eq!(used, one.len());
-            pos += used;
+            let d = decode(&stream[pos..]).unwrap().unwrap();
+            assert_eq!(d.probe, want);
+            assert_eq!(d.used, one.len());
+            assert!(!d.last);
+            pos += d.used;
         }
         assert_eq!(pos, stream.len());
+        let mut fatal = Vec::new();
+        encode_fatal("internal panic contained: x", &mut fatal);
+        let d = decode(&fatal).unwrap().unwrap();
+        assert!(d.last);
+        assert_eq!(d.probe, Err("internal panic contained: x".to_string()));
     }
 
     #[test]

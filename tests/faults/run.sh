@@ -112,6 +112,23 @@ if selected device-eio; then
   verdict device-eio "$T/why"
 fi
 
+# A FAT image that makes fatfs panic (tests/fixtures/volumes/fat12-cluster1.img),
+# before a good one. The release binary aborts on panic, so only the probe
+# helper process dies. Must: exit 0, the panic is that device's error in the
+# report, the next device is read by a new helper and handed off.
+if selected panic-contained; then
+  r=$T/r-panic
+  "$BIN" "${CMD[@]}" --run-dir "$r" --device "$root/tests/fixtures/volumes/fat12-cluster1.img" \
+    --device "$T/good.img" > /dev/null 2> "$T/err"
+  rc=$?
+  [ $rc = 0 ] || need "exit $rc, want 0 ($(tail -1 "$T/err"))"
+  v=$(report "$r" 'r["devices"][0]["verdict"]')
+  [[ "$v" == "error: internal panic contained"* ]] || need "first device verdict '$v', want a contained panic"
+  [ "$(report "$r" 'r["devices"][1]["verdict"]')" = nocloud ] || need "second device not read after the panic"
+  cmp -s "$r/cloud-init/seed/nocloud/user-data" "$T/src/small/user-data" || need "no hand-off from the good device"
+  verdict panic-contained "$T/why"
+fi
+
 # Reads that start failing half-way through a volume (strace fault injection
 # on that one path, deterministic: the Nth read onwards). Must: the device is
 # an error in the report, nothing partial is written, the next device wins.

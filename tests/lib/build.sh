@@ -2,8 +2,8 @@
 # Builds the static release binary and prints its path. Used by every suite.
 #
 # Best (what ships, under the 600 KiB budget): musl, std rebuilt for size
-# without its backtrace symbolizer (which the panic hook never needs: fatfs
-# panics are caught and reported in one line), non-PIE, no panic locations.
+# without its backtrace symbolizer and with panic=abort (a parser panic ends
+# only the probe helper process, src/scan.rs), non-PIE, no panic locations.
 # That needs the rust-src component and unstable cargo flags (RUSTC_BOOTSTRAP=1
 # on stable). Fallbacks: plain musl, then glibc with +crt-static.
 set -euo pipefail
@@ -16,7 +16,7 @@ if grep -qx x86_64-unknown-linux-musl <<<"$installed" && [ -d "$sysroot/lib/rust
   RUSTC_BOOTSTRAP=1 \
   RUSTFLAGS="-C relocation-model=static -Z location-detail=none -C link-arg=-Wl,-z,noseparate-code" \
     cargo build -q --release --locked --target "$target" --target-dir "$dir" \
-      -Z build-std=std,panic_unwind -Z build-std-features=optimize_for_size >&2
+      -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size >&2
 elif grep -qx x86_64-unknown-linux-musl <<<"$installed"; then
   target=x86_64-unknown-linux-musl dir=target
   cargo build -q --release --locked --target "$target" >&2
