@@ -116,7 +116,15 @@ fn stream(
         }
         match out.read(&mut chunk) {
             Ok(0) => return Err(ended(child)),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Ok(n) => {
+                buf.extend_from_slice(&chunk[..n]);
+                // Reserve the whole record once: no doubling for a 16 MiB seed.
+                if let Some(total) = record::record_len(&buf) {
+                    if total > buf.capacity() && total <= record::MAX_RECORD {
+                        buf.reserve_exact(total - buf.len());
+                    }
+                }
+            }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(format!("probe process: read: {e}")),
         }

@@ -2,7 +2,9 @@
 //! process (src/scan.rs) so that a device that stops answering can be
 //! abandoned at the deadline; this is the pipe format between the two.
 //!
-//! Record: `E` bytes(message) | `P` bytes(message) | `R` volume found
+//! Record: tag:u8 len:u32le body, where len is the body's length (so the
+//! reader can reserve the whole record at once) and the body is, by tag,
+//!   `E` bytes(message) | `P` bytes(message) | `R` volume found
 //!   (`P` is an error after which the helper ends: it panicked, and release
 //!   builds abort on panic, so the process boundary is what contains it)
 //!   volume = 0 | 1 fs:u8 bytes(label)
@@ -31,20 +33,33 @@ fn put_opt(out: &mut Vec<u8>, b: Option<&[u8]>) {
     }
 }
 
+/// The largest record: four seed files at the cap, plus small change.
+pub const MAX_RECORD: usize = 4 * (MAX_FILE_BYTES as usize + 8) + (64 << 10);
+
+/// Starts a record; `finish` patches in its length.
+fn begin(out: &mut Vec<u8>, tag: u8) -> usize {
+    out.push(tag);
+    out.extend_from_slice(&[0; 4]);
+    out.len()
+}
+
+fn finish(out: &mut [u8], body: usize) {
+    let len = (out.len() - body) as u32;
+    out[body - 4..body].copy_from_slice(&len.to_le_bytes());
+}
+
 /// The record a helper writes from its panic hook, just before it aborts.
 pub fn encode_fatal(msg: &str, out: &mut Vec<u8>) {
-    out.push(b'P');
+    let body = begin(out, b'P');
     put_bytes(out, msg.as_bytes());
+    finish(out, body);
 }
 
 pub fn encode(p: &Probe, out: &mut Vec<u8>) {
+    let body = begin(out, if p.is_ok() { b'R' } else { b'E' });
     match p {
-        Err(msg) => {
-            out.push(b'E');
-            put_bytes(out, msg.as_bytes());
-        }
+        Err(msg) => put_bytes(out, msg.as_bytes()),
         Ok((vol, found)) => {
-            out.push(b'R');
             match vol {
                 None => out.push(0),
                 Some(v) => {
@@ -61,7 +76,8 @@ pub fn encode(p: &Probe, out: &mut Vec<u8>) {
                 Some(f) if f.kind == Kind::ConfigDrive => out.push(2),
                 Some(f) => {
                     out.push(1);
-                    let s = f.seed.clone().unwrap_or_default();
+                    let empty = Seed::default();
+                    let s = f.seed.as_ref().unwrap_or(&empty);
                     put_bytes(out, &s.meta_data);
                     put_bytes(out, &s.user_data);
                     put_opt(out, s.vendor_data.as_deref());
@@ -70,6 +86,7 @@ pub fn encode(p: &Probe, out: &mut Vec<u8>) {
             }
         }
     }
+    finish(out, body);
 }
 
 /// A cursor that says "need more bytes" (None) rather than failing.
@@ -120,20 +137,46 @@ pub struct Decoded {
     pub last: bool,
 }
 
+/// The whole size of the record at the front of `buf`, once its header is in.
+pub fn record_len(buf: &[u8]) -> Option<usize> {
+    let h = buf.get(1..5)?;
+    Some(5 + u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize)
+}
+
 /// Decodes one record from the front of `buf`: `Ok(None)` when more bytes
 /// are needed.
 pub fn decode(buf: &[u8]) -> Result<Option<Decoded>> {
-    let mut r = Reader { buf, pos: 0 };
+    let Some(total) = record_len(buf) else {
+        return Ok(None);
+    };
+    if total > MAX_RECORD {
+        return Err(Error::malformed(
+            "probe record: longer than four capped files",
+        ));
+    }
+    let Some(body) = buf.get(5..total) else {
+        return Ok(None);
+    };
+    let tag = buf[0];
+    Ok(Some(Decoded {
+        probe: parse(tag, body)?,
+        used: total,
+        last: tag == b'P',
+    }))
+}
+
+/// A complete record's body; anything short or left over is malformed.
+fn parse(tag: u8, body: &[u8]) -> Result<Probe> {
+    let mut r = Reader { buf: body, pos: 0 };
     macro_rules! need {
         ($e:expr) => {
             match $e {
                 Some(v) => v,
-                None => return Ok(None),
+                None => return Err(Error::truncated("probe record")),
             }
         };
     }
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    let tag = need!(r.u8());
     let probe = match tag {
         b'E' | b'P' => Err(text(need!(r.bytes()?))),
         b'R' => {
@@ -187,11 +230,10 @@ pub fn decode(buf: &[u8]) -> Result<Option<Decoded>> {
         }
         _ => return Err(Error::malformed("probe record: bad tag")),
     };
-    Ok(Some(Decoded {
-        probe,
-        used: r.pos,
-        last: tag == b'P',
-    }))
+    if r.pos != body.len() {
+        return Err(Error::malformed("probe record: trailing bytes"));
+    }
+    Ok(probe)
 }
 
 #[cfg(test)]
@@ -270,9 +312,11 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        assert!(decode(b"X").is_err());
-        assert!(decode(b"R\x07").is_err());
-        assert!(decode(b"R\x00\x01").is_err()); // found without a volume
+        assert!(decode(&[b'X', 0, 0, 0, 0]).is_err());
+        assert!(decode(&[b'R', 1, 0, 0, 0, 7]).is_err());
+        assert!(decode(&[b'R', 2, 0, 0, 0, 0, 1]).is_err()); // found without a volume
+        assert!(decode(&[b'R', 3, 0, 0, 0, 0, 0, 9]).is_err()); // trailing bytes
+        assert!(decode(&[b'E', 4, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]).is_err());
         assert!(decode(&[b'E', 0xff, 0xff, 0xff, 0xff]).is_err());
         let mut x: u32 = 7;
         for _ in 0..5000 {
