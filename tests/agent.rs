@@ -373,3 +373,100 @@ fn corrupt_volume_is_reported_and_skipped() {
         report(&t)
     );
 }
+
+/// Every volume kind the real tools make goes through `cloudseed --device IMG
+/// --run-dir DIR` byte for byte (tests/volumes.rs covers the reader itself).
+#[test]
+fn every_volume_kind_round_trips_through_the_cli() {
+    let t = Tmp::new("kinds");
+    let src = t.path("src");
+    fs::create_dir_all(&src).unwrap();
+    // 1.2 MiB of binary user-data, an empty vendor-data, a network-config.
+    let mut big = Vec::with_capacity(1_200_000);
+    let mut x: u32 = 1;
+    while big.len() < 1_200_000 {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        big.push(x as u8);
+    }
+    let files: [(&str, &[u8]); 4] = [
+        ("meta-data", b"instance-id: kinds\n"),
+        ("user-data", &big),
+        ("vendor-data", b""),
+        ("network-config", b"version: 2\nethernets: {}\n"),
+    ];
+    for (n, d) in files {
+        fs::write(src.join(n), d).unwrap();
+    }
+    let sh = |cmd: &str| {
+        let ok = Command::new("sh")
+            .arg("-c")
+            .arg(cmd)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "{cmd}");
+    };
+    let s = src.display();
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "fat16",
+            format!("mkfs.vfat -F 16 -n cidata -C $IMG 20480 && mcopy -i $IMG {s}/* ::"),
+        ),
+        (
+            "fat32",
+            format!("mkfs.vfat -F 32 -s 1 -n cidata -C $IMG 34000 && mcopy -i $IMG {s}/* ::"),
+        ),
+        (
+            "fat12-upper",
+            format!("mkfs.vfat -n CIDATA -C $IMG 4096 && mcopy -i $IMG {s}/* ::"),
+        ),
+        (
+            "iso-joliet-rock",
+            format!("genisoimage -quiet -o $IMG -V cidata -joliet -rock {s}"),
+        ),
+        (
+            "iso-joliet",
+            format!("genisoimage -quiet -o $IMG -V cidata -joliet {s}"),
+        ),
+        (
+            "iso-rock",
+            format!("genisoimage -quiet -o $IMG -V cidata -rock {s}"),
+        ),
+        (
+            "xorriso",
+            format!("xorriso -as mkisofs -quiet -o $IMG -V cidata -J -R {s} 2>/dev/null"),
+        ),
+    ];
+    for (name, make) in cases {
+        let img = t.path(&format!("{name}.img"));
+        let _ = fs::remove_file(&img);
+        sh(&make.replace("$IMG", img.to_str().unwrap()));
+        let run_dir = t.path("run");
+        let _ = fs::remove_dir_all(&run_dir);
+        let (code, stderr) = run(&t, "quiet", &["--device", img.to_str().unwrap()]);
+        assert_eq!(code, 0, "{name}: {stderr}");
+        for (n, d) in files {
+            assert_eq!(seed_file(&t, n), d, "{name}: {n}");
+        }
+        assert_eq!(
+            fs::read(t.path("run/cloud-init/.ds-identify.result")).unwrap(),
+            b"0\n",
+            "{name}"
+        );
+    }
+    // The label only in the boot sector (a committed image made by mkfs.vfat,
+    // root label entry deleted; tests/fixtures/volumes/README.md).
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/volumes/fat12-bootlabel.img"
+    );
+    let _ = fs::remove_dir_all(t.path("run"));
+    let (code, stderr) = run(&t, "quiet", &["--device", fixture]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        t.path("run/cloud-init/seed/nocloud/user-data").exists(),
+        "{stderr}"
+    );
+}
