@@ -123,8 +123,9 @@ prepare() {
 # --- seeds ----------------------------------------------------------------------
 
 make_seeds() {
-  mkfs.vfat -n CIDATA -C "$W/cidata.img" 1024 > /dev/null &&
-    mcopy -i "$W/cidata.img" "$F/meta-data" "$F/user-data" :: || return 1
+  # made by `cloudseed mkcidata`: cloud-init in the root mounts it too (below)
+  "$REPO/target/cloudseed-static" mkcidata "$W/cidata.img" \
+    --meta-data "$F/meta-data" --user-data "$F/user-data" || return 1
   mkdir -p "$W/www/seed" && cp "$F/meta-data" "$F/user-data" "$W/www/seed/"
 }
 
@@ -186,6 +187,9 @@ check_boot() { # NAME SERIAL-LOG QEMU-RC WALL-MS
     why+="status does not name DataSourceNoCloud; "
   grep -q '^status: .*file:///run/cloud-init/seed/nocloud/' "$proof" ||
     why+="status does not name cloudseed's /run seed; "
+  # cidata boots: NoCloud also mounted the mkcidata disk itself (its seed list names it)
+  case $name in */cidata) grep -q '^status: .*seed=.*,/dev/vdb,' "$proof" ||
+    why+="cloud-init did not read the mkcidata disk /dev/vdb; " ;; esac
   grep -q '^cfg-head=# cloudseed ' "$proof" && grep -qx 'ds-identify-result=0' "$proof" ||
     why+="ds-identify did not keep cloudseed's cloud.cfg; "
   up=$(sed -n 's/^BEGIN uptime=//p' "$proof")
