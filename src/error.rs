@@ -66,6 +66,17 @@ impl Error {
     }
 }
 
+/// The first line of a panic's message (`&str` or `String` payloads), for a
+/// one-line `Error::Panicked` or probe record.
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    let msg = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("unknown panic");
+    msg.lines().next().unwrap_or("").to_string()
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

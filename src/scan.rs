@@ -14,7 +14,7 @@ use crate::sys;
 use crate::time::Deadline;
 use std::io::{Read, Write};
 use std::os::fd::AsFd;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -36,10 +36,7 @@ pub fn probe_all(devices: &[PathBuf], deadline: Deadline, kmsg: bool) -> Vec<Pro
             Err(e) => {
                 // No /proc/self/exe (or no fork): read in-process instead.
                 log::warn!("scan: cannot start a probe process ({e}); reading devices in-process");
-                results.extend(
-                    rest.iter()
-                        .map(|p| crate::seed::read_device(p).map_err(|e| e.to_string())),
-                );
+                results.extend(rest.iter().map(|p| probe_one(p)));
                 break;
             }
         };
@@ -132,6 +129,11 @@ fn stream(
     Ok(())
 }
 
+/// One device, read here, its error as the one-line message.
+fn probe_one(p: &Path) -> Probe {
+    crate::seed::read_device(p).map_err(|e| e.to_string())
+}
+
 /// Why a helper closed its pipe without answering for the current device.
 fn ended(child: &mut Child) -> String {
     use std::os::unix::process::ExitStatusExt;
@@ -146,15 +148,9 @@ fn ended(child: &mut Child) -> String {
 /// panic becomes that device's error record before the process ends.
 pub fn serve(paths: &[PathBuf]) -> std::io::Result<()> {
     std::panic::set_hook(Box::new(|info| {
-        let payload = info.payload();
-        let msg = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".into());
         let msg = format!(
             "internal panic contained: {}",
-            msg.lines().next().unwrap_or("")
+            crate::error::panic_text(info.payload())
         );
         let mut rec = Vec::new();
         record::encode_fatal(&msg, &mut rec);
@@ -165,7 +161,7 @@ pub fn serve(paths: &[PathBuf]) -> std::io::Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for p in paths {
-        let probe: Probe = crate::seed::read_device(p).map_err(|e| e.to_string());
+        let probe = probe_one(p);
         let mut rec = Vec::new();
         record::encode(&probe, &mut rec);
         out.write_all(&rec)?;

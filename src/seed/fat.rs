@@ -33,15 +33,10 @@ pub fn read_volume<R: Read + Seek>(disk: R, boot: &FatBoot) -> Result<(Volume, O
     let result = catch_unwind(AssertUnwindSafe(|| read_fenced(disk, boot)));
     IN_FENCE.with(|f| f.set(false));
     result.unwrap_or_else(|payload| {
-        let msg = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".into());
         let at = PANIC_AT.with(|p| p.take()).unwrap_or_default();
         Err(Error::panicked(format!(
             "fatfs on a corrupt fat volume: {}{at}",
-            msg.lines().next().unwrap_or("")
+            crate::error::panic_text(&*payload)
         )))
     })
 }
