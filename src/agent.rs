@@ -63,7 +63,7 @@ impl Job {
             devices: (!args.devices.is_empty()).then(|| args.devices.clone()),
             no_network: args.no_network,
             timeout: args.timeout,
-            kmsg: args.run_dir.is_none(),
+            kmsg: args.logs_to_kmsg(),
         })
     }
 }

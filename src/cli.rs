@@ -50,6 +50,14 @@ pub struct RunArgs {
     pub verbose: bool,
 }
 
+impl RunArgs {
+    /// The console in the initramfs is /dev/kmsg; a test or a person running
+    /// with --run-dir wants the messages on stderr.
+    pub fn logs_to_kmsg(&self) -> bool {
+        self.run_dir.is_none()
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MkcidataArgs {
     pub out: PathBuf,

@@ -24,9 +24,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Run(args) => {
-            // The console in the initramfs is /dev/kmsg; a test or a person
-            // running with --run-dir wants the messages on stderr.
-            let kmsg = args.run_dir.is_none().then_some(Path::new("/dev/kmsg"));
+            let kmsg = args.logs_to_kmsg().then_some(Path::new("/dev/kmsg"));
             let level = if args.verbose {
                 log::LevelFilter::Debug
             } else {
