@@ -19,7 +19,9 @@ use std::fs;
 use std::io::{Read, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+mod common;
 
 // ------------------------------------------------------------ the oracle
 
@@ -670,18 +672,7 @@ for line in sys.stdin:
     except Exception as e:
         print("ERR " + repr(e).replace("\n", " "))
 "#;
-    let mut child = Command::new("/usr/bin/python3")
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("/usr/bin/python3 with python3-yaml");
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(lines.as_bytes()));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    assert!(out.status.success());
-    let got: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
+    let got = common::python_lines(script, &lines);
     assert_eq!(got.len(), expected.len());
     let bad: Vec<String> = got
         .iter()

@@ -4,8 +4,8 @@
 
 use cloudseed::handoff::{render_cloud_cfg, Datasource, Plan};
 use cloudseed::seed::Seed;
-use std::io::Write;
-use std::process::{Command, Stdio};
+
+mod common;
 
 fn cases() -> Vec<Vec<u8>> {
     let mut v: Vec<Vec<u8>> = [
@@ -79,30 +79,12 @@ for line in sys.stdin:
     except Exception as e:
         print("ERR " + repr(e).replace("\n", " "))
 "#;
-    let mut child = Command::new("/usr/bin/python3")
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("/usr/bin/python3 with python3-yaml is needed");
     let mut input = String::new();
     for d in &docs {
         input.push_str(&cloudseed::sha256::to_hex(d));
         input.push('\n');
     }
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
+    let lines = common::python_lines(script, &input);
     assert_eq!(lines.len(), cases.len());
     let mut bad = Vec::new();
     for ((nc, line), doc) in cases.iter().zip(&lines).zip(&docs) {
