@@ -102,13 +102,18 @@ fn classify(raw: Option<&str>, no_network: bool) -> Named {
     }
 }
 
+/// Milliseconds from `t` to now, for the report's phases.
+fn ms_since(t: Instant) -> u64 {
+    sys::now().since(t).as_millis() as u64
+}
+
 /// Runs the whole job and returns the exit code. Writes the report in every case.
 pub fn run(job: &Job) -> u8 {
     let start = sys::now();
     let mut report = Report::new();
     let code = run_inner(job, start, &mut report);
     report.exit_code = code;
-    report.phase("total", sys::now().since(start).as_millis() as u64);
+    report.phase("total", ms_since(start));
     if let Err(e) = handoff::write_report(&job.paths, &report) {
         log::error!("report: {e}");
     }
@@ -128,7 +133,7 @@ fn run_inner(job: &Job, start: Instant, report: &mut Report) -> u8 {
     for w in &cmd.warnings {
         report.warn(w.clone());
     }
-    report.phase("cmdline", sys::now().since(start).as_millis() as u64);
+    report.phase("cmdline", ms_since(start));
 
     if cmd.knobs.disable {
         info!("disabled by cloudseed.disable: doing nothing");
@@ -166,7 +171,7 @@ fn run_inner(job: &Job, start: Instant, report: &mut Report) -> u8 {
         .find(|(_, f)| f.kind == Kind::NoCloud)
         .and_then(|(_, f)| f.seed.take());
     let found = found;
-    report.phase("scan", sys::now().since(t).as_millis() as u64);
+    report.phase("scan", ms_since(t));
     let volume_nocloud = found.iter().find(|(_, f)| f.kind == Kind::NoCloud);
     let volume_configdrive = found.iter().find(|(_, f)| f.kind == Kind::ConfigDrive);
     for (name, f) in &found {
@@ -190,7 +195,7 @@ fn run_inner(job: &Job, start: Instant, report: &mut Report) -> u8 {
     if req.cloud_config_url.is_some() || req.seed_url.is_some() {
         let t = sys::now();
         outcome = net::run(&cmd, &req, &job.paths, deadline, report);
-        report.phase("network", sys::now().since(t).as_millis() as u64);
+        report.phase("network", ms_since(t));
     }
     if let Some((ifname, content)) = &outcome.klibc_conf {
         match handoff::write_atomic(
@@ -326,7 +331,7 @@ fn run_inner(job: &Job, start: Instant, report: &mut Report) -> u8 {
     let t = sys::now();
     report.source = Some(plan.origin.clone());
     let res = handoff::write(&job.paths, &plan, report);
-    report.phase("handoff", sys::now().since(t).as_millis() as u64);
+    report.phase("handoff", ms_since(t));
     match res {
         Ok(()) => {
             info!("handed off: {} ({} files)", plan.origin, report.files.len());
