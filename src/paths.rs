@@ -49,21 +49,8 @@ impl Paths {
     pub fn nocloud_seed_dir(&self) -> PathBuf {
         self.cloud_init_dir().join("seed/nocloud")
     }
-    pub fn cloud_cfg(&self) -> PathBuf {
-        self.cloud_init_dir().join("cloud.cfg")
-    }
-    pub fn ds_identify_result(&self) -> PathBuf {
-        self.cloud_init_dir().join(".ds-identify.result")
-    }
     pub fn report_dir(&self) -> PathBuf {
         self.run_dir.join("cloudseed")
-    }
-    pub fn report(&self) -> PathBuf {
-        self.report_dir().join("report.json")
-    }
-    /// klibc-format lease file that cloud-init reads as INITRAMFS network config.
-    pub fn klibc_net_conf(&self, ifname: &str) -> PathBuf {
-        self.run_dir.join(format!("net-{ifname}.conf"))
     }
     /// What `seedfrom` must say in cloud.cfg: the seed as seen from the booted
     /// root, where our run dir is `/run` whatever `--run-dir` said.
