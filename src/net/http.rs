@@ -29,6 +29,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
 const BACKOFF_BASE: Duration = Duration::from_millis(500);
 const BACKOFF_CAP: Duration = Duration::from_secs(8);
+/// The longest `Retry-After` honoured: a server asking for more gets this
+/// (and the overall deadline still decides whether there is a retry at all).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 pub enum Body {
     Found(Vec<u8>),
@@ -500,10 +503,12 @@ fn outcome_of(r: &Result<Response>) -> String {
 }
 
 /// Exponential backoff with jitter; a server's Retry-After (delta-seconds)
-/// raises it but never lowers it, so "Retry-After: 0" is no busy loop.
+/// raises it but never lowers it, so "Retry-After: 0" is no busy loop, and
+/// never past `MAX_RETRY_AFTER`.
 fn retry_delay(retries: u32, retry_after: Option<u64>, jitter: u32) -> Duration {
     let backoff = time::backoff(retries, BACKOFF_BASE, BACKOFF_CAP, jitter);
-    backoff.max(Duration::from_secs(retry_after.unwrap_or(0)))
+    let asked = Duration::from_secs(retry_after.unwrap_or(0)).min(MAX_RETRY_AFTER);
+    backoff.max(asked)
 }
 
 fn check_scheme(url: &Url) -> Result<()> {
@@ -851,7 +856,9 @@ mod tests {
         assert_eq!(retry_delay(9, None, 2000), BACKOFF_CAP);
         assert_eq!(retry_delay(0, Some(3), 0), Duration::from_secs(3));
         assert_eq!(retry_delay(3, Some(0), 1000), Duration::from_secs(4));
-        assert_eq!(retry_delay(0, Some(u64::MAX), 0).as_secs(), u64::MAX);
+        assert_eq!(retry_delay(0, Some(60), 0), MAX_RETRY_AFTER);
+        assert_eq!(retry_delay(0, Some(61), 0), MAX_RETRY_AFTER);
+        assert_eq!(retry_delay(0, Some(u64::MAX), 0), MAX_RETRY_AFTER);
     }
 
     #[test]
