@@ -111,7 +111,11 @@ fn ms_since(t: Instant) -> u64 {
 pub fn run(job: &Job) -> u8 {
     let start = sys::now();
     let mut report = Report::new();
-    let code = run_inner(job, start, &mut report);
+    let mut code = run_inner(job, start, &mut report);
+    if let Some(signal) = sys::caught_signal() {
+        report.error(Error::interrupted(signal).to_string());
+        code = signal.exit_code();
+    }
     report.exit_code = code;
     report.phase("total", ms_since(start));
     if let Err(e) = handoff::write_report(&job.paths, &report) {

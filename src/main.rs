@@ -31,6 +31,11 @@ fn main() -> ExitCode {
                 log::LevelFilter::Info
             };
             logger::init(kmsg, level);
+            // SIGTERM/SIGINT end every wait with Error::Interrupted; the run
+            // unwinds, and the report says which signal (exit 128 + signal).
+            if let Err(e) = cloudseed::sys::install_signal_handlers() {
+                log::warn!("signals: cannot install handlers: {e}");
+            }
             match agent::Job::from_args(&args) {
                 Ok(job) => ExitCode::from(agent::run(&job)),
                 Err(e) => {

@@ -14,7 +14,7 @@ use crate::time::{self, Deadline};
 use crate::url::{Scheme, Url};
 use log::{debug, info};
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::time::Duration;
 
 /// Largest body we hold (same cap as a seed file on a volume).
@@ -384,6 +384,9 @@ fn read_some<S: Read>(stream: &mut S, buf: &mut [u8], url: &Url) -> Result<usize
 /// keeps as the attempt's outcome.
 fn io_error(op: &str, url: &Url, e: io::Error) -> Error {
     use io::ErrorKind as K;
+    if let Some(signal) = crate::error::signal_of(&e) {
+        return Error::interrupted(signal);
+    }
     let cause = match e.kind() {
         K::TimedOut | K::WouldBlock => return Error::timeout(format!("http {op} {url}")),
         K::ConnectionRefused => "refused".to_string(),
@@ -398,36 +401,40 @@ fn io_error(op: &str, url: &Url, e: io::Error) -> Error {
 
 /// A TCP stream whose every read and write is bounded by both a per-call
 /// timeout and the overall deadline; past the deadline it reports TimedOut.
+/// Reads wait in `sys::poll_readable`, so SIGTERM ends a slow body at once.
 struct Bounded {
     tcp: TcpStream,
     deadline: Deadline,
 }
 
 impl Bounded {
-    fn arm(&self, write: bool) -> io::Result<()> {
+    fn left(&self) -> io::Result<Duration> {
+        sys::interrupted()?;
         let left = self.deadline.remaining(sys::now());
         if left.is_zero() {
             return Err(io::ErrorKind::TimedOut.into());
         }
-        let t = Some(left.min(READ_TIMEOUT));
-        if write {
-            self.tcp.set_write_timeout(t)
-        } else {
-            self.tcp.set_read_timeout(t)
-        }
+        Ok(left.min(READ_TIMEOUT))
     }
 }
 
 impl Read for Bounded {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.arm(false)?;
+        use std::os::fd::AsFd;
+        let t = self.left()?;
+        if !sys::poll_readable(&[self.tcp.as_fd()], t)?[0] {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        // Readable: this read does not block (the timeout is a backstop).
+        self.tcp.set_read_timeout(Some(t))?;
         self.tcp.read(buf)
     }
 }
 
 impl Write for Bounded {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.arm(true)?;
+        let t = self.left()?;
+        self.tcp.set_write_timeout(Some(t))?;
         self.tcp.write(buf)
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -442,8 +449,8 @@ fn attempt(url: &Url, ip: std::net::Ipv4Addr, deadline: Deadline) -> Result<Resp
     if left.is_zero() {
         return Err(Error::timeout(format!("http connect to {url}")));
     }
-    let addr = SocketAddr::from((ip, url.port));
-    let tcp = TcpStream::connect_timeout(&addr, left.min(CONNECT_TIMEOUT))
+    let addr = std::net::SocketAddrV4::new(ip, url.port);
+    let tcp = sys::tcp_connect(addr, left.min(CONNECT_TIMEOUT))
         .map_err(|e| io_error("connect to", url, e))?;
     let _ = tcp.set_nodelay(true);
     fetch_once(Bounded { tcp, deadline }, url, MAX_BODY)
@@ -588,7 +595,7 @@ pub fn get(
             return Err(err);
         }
         debug!("http: {current}: {err}; retry in {} ms", delay.as_millis());
-        std::thread::sleep(delay);
+        sys::sleep(delay).map_err(|e| io_error("wait to retry", &current, e))?;
     }
 }
 

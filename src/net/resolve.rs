@@ -131,6 +131,18 @@ fn query(addr: SocketAddrV4, host: &str, until: Deadline) -> Step {
                 dead: false,
             };
         }
+        // Waits in sys::poll_readable, so SIGTERM/SIGINT ends it at once.
+        match sys::poll_readable(&[std::os::fd::AsFd::as_fd(&sock)], left) {
+            Ok(r) if r[0] => {}
+            Ok(_) => continue,
+            Err(e) => {
+                let why = match crate::error::signal_of(&e) {
+                    Some(_) => "interrupted",
+                    None => "poll error",
+                };
+                return Step::Final(why, Error::io("poll", "dns", e));
+            }
+        }
         let n = match sock.recv(&mut buf) {
             Ok(n) => n,
             Err(e)
