@@ -8,7 +8,7 @@
 
 use crate::error::{Error, Result};
 use crate::net::resolve::Resolver;
-use crate::report::Report;
+use crate::report::{AttemptKind, Outcome, Report};
 use crate::sys;
 use crate::time::{self, Deadline};
 use crate::url::{Scheme, Url};
@@ -380,23 +380,15 @@ fn read_some<S: Read>(stream: &mut S, buf: &mut [u8], url: &Url) -> Result<usize
     }
 }
 
-/// Ends in a short lower-case cause ("refused", "reset" …) that the report
-/// keeps as the attempt's outcome.
-fn io_error(op: &str, url: &Url, e: io::Error) -> Error {
+/// A socket error of one HTTP step: `Timeout` for a timeout, `Interrupted`
+/// for a caught signal, else `Io` keeping the `io::Error`, whose kind the
+/// report's outcome is read from (`outcome_of`).
+fn io_error(op: &'static str, url: &Url, e: io::Error) -> Error {
     use io::ErrorKind as K;
-    if let Some(signal) = crate::error::signal_of(&e) {
-        return Error::interrupted(signal);
+    if matches!(e.kind(), K::TimedOut | K::WouldBlock) {
+        return Error::timeout(format!("http {op} {url}"));
     }
-    let cause = match e.kind() {
-        K::TimedOut | K::WouldBlock => return Error::timeout(format!("http {op} {url}")),
-        K::ConnectionRefused => "refused".to_string(),
-        K::ConnectionReset => "reset".to_string(),
-        K::ConnectionAborted => "aborted".to_string(),
-        K::BrokenPipe => "broken pipe".to_string(),
-        K::HostUnreachable | K::NetworkUnreachable => "unreachable".to_string(),
-        _ => e.to_string().to_ascii_lowercase(),
-    };
-    Error::net(format!("http {op} {url}: {cause}"))
+    Error::io(format!("http {op}"), url, e)
 }
 
 /// A TCP stream whose every read and write is bounded by both a per-call
@@ -467,8 +459,9 @@ enum Next {
 fn judge(url: &Url, r: Result<Response>) -> Next {
     let resp = match r {
         Ok(resp) => resp,
-        // A single attempt's timeout, a reset, a cut body: worth another go.
-        Err(e @ (Error::Timeout { .. } | Error::Net { .. } | Error::Truncated { .. })) => {
+        // A single attempt's timeout, a refused or reset connection, a cut
+        // body: worth another go. A signal, or bytes we refuse, are not.
+        Err(e @ (Error::Timeout { .. } | Error::Io { .. } | Error::Truncated { .. })) => {
             return Next::Retry(e, None)
         }
         Err(e) => return Next::Done(Err(e)),
@@ -494,18 +487,22 @@ fn judge(url: &Url, r: Result<Response>) -> Next {
     }
 }
 
-/// The report's short word for one attempt: the status, or what went wrong.
-fn outcome_of(r: &Result<Response>) -> String {
+/// The report's word for one attempt: the status, or what went wrong, from
+/// the error's kind (and a socket error's `io::ErrorKind`), never its text.
+fn outcome_of(r: &Result<Response>) -> Outcome {
+    use crate::error::ErrorKind as K;
     match r {
-        Ok(resp) => resp.head.status.to_string(),
-        Err(Error::Timeout { .. }) => "timeout".into(),
-        // io_error puts the cause last.
-        Err(Error::Net { what }) => what.rsplit(": ").next().unwrap_or(what).to_string(),
-        Err(Error::Truncated { .. }) => "truncated".into(),
-        Err(Error::Limit { .. }) => "over limit".into(),
-        Err(Error::Malformed { .. }) => "malformed".into(),
-        Err(Error::Unsupported { .. }) => "unsupported".into(),
-        Err(e) => e.to_string(),
+        Ok(resp) => Outcome::Status(resp.head.status),
+        Err(Error::Io { source, .. }) => Outcome::of_io(source.kind()),
+        Err(e) => match e.kind() {
+            K::Timeout => Outcome::Timeout,
+            K::Truncated => Outcome::Truncated,
+            K::Limit => Outcome::OverLimit,
+            K::Malformed => Outcome::Malformed,
+            K::Unsupported => Outcome::Unsupported,
+            K::Interrupted => Outcome::Interrupted,
+            K::Io | K::Net | K::Panicked | K::Integrity => Outcome::Failed,
+        },
     }
 }
 
@@ -556,7 +553,7 @@ pub fn get(
         let ms = end.since(start).as_millis() as u64;
         let outcome = outcome_of(&r);
         debug!("http: GET {current}: {outcome} in {ms} ms");
-        report.attempt("http", current.to_string(), ms, outcome);
+        report.attempt(AttemptKind::Http, current.to_string(), ms, outcome);
         let (err, retry_after) = match judge(&current, r) {
             Next::Done(Ok(body)) => {
                 if let Body::Found(b) = &body {
@@ -853,6 +850,36 @@ mod tests {
             Next::Retry(..)
         ));
         assert!(check_scheme(&url("https://h/")).is_err());
+    }
+
+    #[test]
+    fn outcomes_come_from_error_kinds() {
+        let u = url("http://h/x");
+        let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
+        let e = io_error("connect to", &u, refused);
+        assert_eq!(
+            e.to_string(),
+            "http connect to http://h/x: connection refused"
+        );
+        assert_eq!(outcome_of(&Err(e)), Outcome::Refused);
+        let e = io_error("read from", &u, io::ErrorKind::ConnectionReset.into());
+        assert!(matches!(judge(&u, Err(e)), Next::Retry(..)));
+        let e = io_error("read from", &u, io::ErrorKind::TimedOut.into());
+        assert_eq!(outcome_of(&Err(e)), Outcome::Timeout);
+        let sig = io::Error::other(crate::error::Signal::Term);
+        let e = io_error("read from", &u, sig);
+        assert_eq!(outcome_of(&Err(e)), Outcome::Interrupted);
+        let sig = io::Error::other(crate::error::Signal::Term);
+        assert!(matches!(
+            judge(&u, Err(io_error("read from", &u, sig))),
+            Next::Done(Err(Error::Interrupted { .. }))
+        ));
+        // A message that merely ends in a cause word is no longer parsed.
+        assert_eq!(outcome_of(&Err(Error::net("x: refused"))), Outcome::Failed);
+        assert_eq!(
+            outcome_of(&Err(Error::limit("http body over 16 MiB"))),
+            Outcome::OverLimit
+        );
     }
 
     #[test]
