@@ -77,6 +77,7 @@ pub enum Command {
     Scan {
         paths: Vec<PathBuf>,
         kmsg: bool,
+        debug: bool,
     },
     Help,
     Version,
@@ -102,9 +103,11 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
         Some("__scan") => {
             args.next();
             let kmsg = args.next_if(|a| a == OsStr::new("--kmsg")).is_some();
+            let debug = args.next_if(|a| a == OsStr::new("--debug")).is_some();
             return Ok(Command::Scan {
                 paths: args.map(PathBuf::from).collect(),
                 kmsg,
+                debug,
             });
         }
         Some("mkcidata") => {

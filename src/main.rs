@@ -56,11 +56,13 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::Scan { paths, kmsg } => {
-            logger::init(
-                kmsg.then_some(Path::new("/dev/kmsg")),
-                log::LevelFilter::Info,
-            );
+        Command::Scan { paths, kmsg, debug } => {
+            let level = if debug {
+                log::LevelFilter::Debug
+            } else {
+                log::LevelFilter::Info
+            };
+            logger::init(kmsg.then_some(Path::new("/dev/kmsg")), level);
             match cloudseed::scan::serve(&paths) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(_) => ExitCode::from(1),

@@ -70,6 +70,10 @@ fn spawn(paths: &[PathBuf], kmsg: bool) -> std::io::Result<Child> {
     if kmsg {
         cmd.arg("--kmsg");
     }
+    // The helper logs at the agent's level (-v, cloudseed.debug).
+    if log::max_level() >= log::LevelFilter::Debug {
+        cmd.arg("--debug");
+    }
     cmd.args(paths)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
