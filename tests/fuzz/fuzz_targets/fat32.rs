@@ -32,10 +32,16 @@ fn make_template() -> Vec<u8> {
     let _ = std::fs::remove_file(&img);
     let run = |cmd: &str, args: &[&str]| {
         let ok = Command::new(cmd).args(args).status().map(|s| s.success());
-        assert!(matches!(ok, Ok(true)), "{cmd} {args:?} (apt: dosfstools mtools)");
+        assert!(
+            matches!(ok, Ok(true)),
+            "{cmd} {args:?} (apt: dosfstools mtools)"
+        );
     };
     let img_s = img.to_str().unwrap();
-    run("mkfs.vfat", &["-F", "32", "-s", "1", "-n", "CIDATA", "-C", img_s, "40960"]);
+    run(
+        "mkfs.vfat",
+        &["-F", "32", "-s", "1", "-n", "CIDATA", "-C", img_s, "40960"],
+    );
     for (name, body) in [
         ("meta-data", "instance-id: fuzz32\n"),
         ("user-data", "#cloud-config\nhostname: fuzz32\n"),
@@ -154,9 +160,13 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(k, f.kind);
         }
         if let Some(s) = f.seed {
-            for file in [Some(&s.meta_data), Some(&s.user_data), s.vendor_data.as_ref()]
-                .into_iter()
-                .flatten()
+            for file in [
+                Some(&s.meta_data),
+                Some(&s.user_data),
+                s.vendor_data.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
             {
                 assert!(file.len() as u64 <= MAX_FILE_BYTES);
             }

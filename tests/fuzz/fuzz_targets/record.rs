@@ -16,7 +16,9 @@ fuzz_target!(|data: &[u8]| {
             (Err(e), true) => encode_fatal(e, &mut again),
             (p, _) => encode(p, &mut again),
         }
-        let back = decode(&again).expect("re-encoded record decodes").expect("whole");
+        let back = decode(&again)
+            .expect("re-encoded record decodes")
+            .expect("whole");
         assert_eq!(back.probe, d.probe);
         assert_eq!((back.used, back.last), (again.len(), d.last));
         buf = &buf[d.used..];
