@@ -177,48 +177,151 @@ fn never_wrong(data: &[u8], seed: &Seed) {
 
 // ------------------------------------------------------------ FAT volumes
 
-#[test]
-fn fat12_round_trip() {
-    let dir = TempDir::new("fat12");
-    let seed = seed_files(&dir, false, true, true);
-    let img = make_fat(&dir, "fat12.img", &["-n", "cidata"], 2048, &seed);
-    expect_nocloud(&img, "cidata", Fs::Vfat, &seed);
+/// How a round-trip volume is made.
+enum Maker {
+    /// mkfs.vfat with these options and size (KiB), files added by mcopy.
+    Fat { kib: u32 },
+    /// genisoimage or xorriso with these options.
+    Iso { tool: &'static str },
 }
 
-#[test]
-fn fat16_round_trip_big_and_empty_files() {
-    let dir = TempDir::new("fat16");
-    let seed = seed_files(&dir, true, false, true);
-    let img = make_fat(
-        &dir,
-        "fat16.img",
-        &["-F", "16", "-n", "cidata"],
-        20_000,
-        &seed,
-    );
-    expect_nocloud(&img, "cidata", Fs::Vfat, &seed);
+/// A volume made by a real tool that must read back byte for byte.
+struct RoundTrip {
+    name: &'static str,
+    maker: Maker,
+    opts: &'static [&'static str],
+    label: &'static str,
+    /// seed_files(big, vendor-data, network-config)
+    files: (bool, bool, bool),
+    /// Bytes the image must contain (proof the tool did what the case says).
+    holds: Option<&'static [u8]>,
 }
 
-#[test]
-fn fat32_round_trip() {
-    let dir = TempDir::new("fat32");
-    let seed = seed_files(&dir, true, true, false);
-    let img = make_fat(
-        &dir,
-        "fat32.img",
-        &["-F", "32", "-s", "1", "-n", "cidata"],
-        34_000,
-        &seed,
-    );
-    expect_nocloud(&img, "cidata", Fs::Vfat, &seed);
-}
+const ROUND_TRIPS: &[RoundTrip] = &[
+    RoundTrip {
+        name: "fat12",
+        maker: Maker::Fat { kib: 2048 },
+        opts: &["-n", "cidata"],
+        label: "cidata",
+        files: (false, true, true),
+        holds: Some(b"FAT12   "),
+    },
+    RoundTrip {
+        name: "fat16-big-and-empty-files",
+        maker: Maker::Fat { kib: 20_000 },
+        opts: &["-F", "16", "-n", "cidata"],
+        label: "cidata",
+        files: (true, false, true),
+        holds: Some(b"FAT16   "),
+    },
+    RoundTrip {
+        // 34 MB in 512-byte clusters: over the 65,525 clusters of FAT32.
+        name: "fat32",
+        maker: Maker::Fat { kib: 34_000 },
+        opts: &["-F", "32", "-s", "1", "-n", "cidata"],
+        label: "cidata",
+        files: (true, true, false),
+        holds: Some(b"FAT32   "),
+    },
+    RoundTrip {
+        name: "fat-uppercase-label",
+        maker: Maker::Fat { kib: 1440 },
+        opts: &["-n", "CIDATA"],
+        label: "CIDATA",
+        files: (false, false, false),
+        holds: None,
+    },
+    RoundTrip {
+        name: "iso-joliet-and-rock-ridge",
+        maker: Maker::Iso {
+            tool: "genisoimage",
+        },
+        opts: &["-V", "cidata", "-joliet", "-rock"],
+        label: "cidata",
+        files: (false, true, true),
+        holds: None,
+    },
+    RoundTrip {
+        name: "iso-joliet-only",
+        maker: Maker::Iso {
+            tool: "genisoimage",
+        },
+        opts: &["-V", "cidata", "-joliet"],
+        label: "cidata",
+        files: (true, false, true),
+        holds: None,
+    },
+    RoundTrip {
+        name: "iso-rock-ridge-only",
+        maker: Maker::Iso {
+            tool: "genisoimage",
+        },
+        opts: &["-V", "cidata", "-rock"],
+        label: "cidata",
+        files: (true, true, false),
+        holds: None,
+    },
+    RoundTrip {
+        // Plain ISO 9660 names cannot hold "user-data" without relaxed
+        // names; the kernel maps "USER-DATA.;1" to "user-data", and so do we.
+        name: "iso-plain-names-upper",
+        maker: Maker::Iso {
+            tool: "genisoimage",
+        },
+        opts: &["-V", "CIDATA", "-l", "-relaxed-filenames"],
+        label: "CIDATA",
+        files: (false, true, true),
+        holds: Some(b"USER-DATA.;1"),
+    },
+    RoundTrip {
+        name: "iso-plain-names-lower",
+        maker: Maker::Iso {
+            tool: "genisoimage",
+        },
+        opts: &[
+            "-V",
+            "cidata",
+            "-l",
+            "-relaxed-filenames",
+            "-allow-lowercase",
+        ],
+        label: "cidata",
+        files: (false, true, true),
+        holds: None,
+    },
+    RoundTrip {
+        name: "iso-xorriso",
+        maker: Maker::Iso { tool: "xorriso" },
+        opts: &["-V", "cidata", "-J", "-R"],
+        label: "cidata",
+        files: (true, true, true),
+        holds: None,
+    },
+];
 
+/// Every volume in `ROUND_TRIPS`, made by its tool and read back.
 #[test]
-fn fat_uppercase_label() {
-    let dir = TempDir::new("fatupper");
-    let seed = seed_files(&dir, false, false, false);
-    let img = make_fat(&dir, "upper.img", &["-n", "CIDATA"], 1440, &seed);
-    expect_nocloud(&img, "CIDATA", Fs::Vfat, &seed);
+fn volumes_round_trip() {
+    for case in ROUND_TRIPS {
+        let dir = TempDir::new(case.name);
+        let (big, vendor, network) = case.files;
+        let seed = seed_files(&dir, big, vendor, network);
+        let (img, fs_) = match case.maker {
+            Maker::Fat { kib } => (
+                make_fat(&dir, &format!("{}.img", case.name), case.opts, kib, &seed),
+                Fs::Vfat,
+            ),
+            Maker::Iso { tool } => (
+                make_iso(&dir, &format!("{}.iso", case.name), tool, case.opts, &seed),
+                Fs::Iso9660,
+            ),
+        };
+        if let Some(bytes) = case.holds {
+            let data = fs::read(&img).unwrap();
+            assert!(find(&data, bytes).is_some(), "{}: no {bytes:?}", case.name);
+        }
+        expect_nocloud(&img, case.label, fs_, &seed);
+    }
 }
 
 /// mkfs.vfat writes the label twice; mark the root-directory entry deleted
@@ -326,93 +429,6 @@ fn fat_config_drive_is_identified() {
 }
 
 // ------------------------------------------------------------ ISO volumes
-
-#[test]
-fn iso_joliet_and_rock_ridge() {
-    let dir = TempDir::new("isojr");
-    let seed = seed_files(&dir, false, true, true);
-    let img = make_iso(
-        &dir,
-        "jr.iso",
-        "genisoimage",
-        &["-V", "cidata", "-joliet", "-rock"],
-        &seed,
-    );
-    expect_nocloud(&img, "cidata", Fs::Iso9660, &seed);
-}
-
-#[test]
-fn iso_joliet_only() {
-    let dir = TempDir::new("isoj");
-    let seed = seed_files(&dir, true, false, true);
-    let img = make_iso(
-        &dir,
-        "j.iso",
-        "genisoimage",
-        &["-V", "cidata", "-joliet"],
-        &seed,
-    );
-    expect_nocloud(&img, "cidata", Fs::Iso9660, &seed);
-}
-
-#[test]
-fn iso_rock_ridge_only() {
-    let dir = TempDir::new("isor");
-    let seed = seed_files(&dir, true, true, false);
-    let img = make_iso(
-        &dir,
-        "r.iso",
-        "genisoimage",
-        &["-V", "cidata", "-rock"],
-        &seed,
-    );
-    expect_nocloud(&img, "cidata", Fs::Iso9660, &seed);
-}
-
-/// Plain ISO 9660 names cannot hold "user-data" without relaxed names; the
-/// kernel maps "USER-DATA.;1" to "user-data", and so do we.
-#[test]
-fn iso_plain_names() {
-    let dir = TempDir::new("isoplain");
-    let seed = seed_files(&dir, false, true, true);
-    let img = make_iso(
-        &dir,
-        "upper.iso",
-        "genisoimage",
-        &["-V", "CIDATA", "-l", "-relaxed-filenames"],
-        &seed,
-    );
-    assert!(find(&fs::read(&img).unwrap(), b"USER-DATA.;1").is_some());
-    expect_nocloud(&img, "CIDATA", Fs::Iso9660, &seed);
-    let img = make_iso(
-        &dir,
-        "lower.iso",
-        "genisoimage",
-        &[
-            "-V",
-            "cidata",
-            "-l",
-            "-relaxed-filenames",
-            "-allow-lowercase",
-        ],
-        &seed,
-    );
-    expect_nocloud(&img, "cidata", Fs::Iso9660, &seed);
-}
-
-#[test]
-fn iso_xorriso() {
-    let dir = TempDir::new("isoxorriso");
-    let seed = seed_files(&dir, true, true, true);
-    let img = make_iso(
-        &dir,
-        "x.iso",
-        "xorriso",
-        &["-V", "cidata", "-J", "-R"],
-        &seed,
-    );
-    expect_nocloud(&img, "cidata", Fs::Iso9660, &seed);
-}
 
 /// A 200-character Rock Ridge name does not fit beside the other RR fields
 /// in a 255-byte record, so the tools spill NM into a continuation area (CE).

@@ -80,6 +80,10 @@ pub fn run(
     report: &mut Report,
 ) -> Outcome {
     let mut out = Outcome::default();
+    // After SIGTERM/SIGINT, do not start: nothing was configured yet.
+    if let Some(signal) = sys::caught_signal() {
+        return failed(req, report, Error::interrupted(signal));
+    }
     let now = sys::now();
     let work = deadline.min_after(
         now,
