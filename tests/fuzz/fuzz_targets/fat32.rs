@@ -73,6 +73,12 @@ fn template() -> &'static Template {
         let fsinfo = u16_at(48);
         assert_eq!(&image[82..87], b"FAT32", "the template must be FAT32");
         let data = (reserved + fats * fat_sectors) * bps;
+        // fatfs decides the type by the cluster count, not the label.
+        let clusters = (u32_at(32) * bps - data) / (per_cluster * bps);
+        assert!(
+            clusters >= 65_525,
+            "{clusters} clusters: fatfs would not take it as FAT32"
+        );
         let root = data + (root_cluster - 2) * per_cluster * bps;
         Template {
             regions: vec![
