@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::handoff::{self, Datasource, Plan};
 use crate::net;
 use crate::paths::Paths;
-use crate::report::{Asked, DeviceEntry, Report};
+use crate::report::{Asked, DeviceEntry, Report, Verdict};
 use crate::scan;
 use crate::seed::{blockdev, Found, Kind, Seed};
 use crate::sys;
@@ -111,7 +111,11 @@ fn ms_since(t: Instant) -> u64 {
 pub fn run(job: &Job) -> u8 {
     let start = sys::now();
     let mut report = Report::new();
-    let code = run_inner(job, start, &mut report);
+    let mut code = run_inner(job, start, &mut report);
+    if let Some(signal) = sys::caught_signal() {
+        report.error(Error::interrupted(signal).to_string());
+        code = signal.exit_code();
+    }
     report.exit_code = code;
     report.phase("total", ms_since(start));
     if let Err(e) = handoff::write_report(&job.paths, &report) {
@@ -409,9 +413,10 @@ fn scan(job: &Job, deadline: Deadline, report: &mut Report) -> Vec<(String, Foun
             Ok((vol, f)) => {
                 entry.fs = vol.as_ref().map(|v| v.fs.name().to_string());
                 entry.label = vol.as_ref().map(|v| v.label.clone());
-                entry.verdict = match &f {
-                    Some(f) => kind_name(f.kind).to_string(),
-                    None => "no match".to_string(),
+                entry.verdict = match f.as_ref().map(|f| f.kind) {
+                    Some(Kind::NoCloud) => Verdict::NoCloud,
+                    Some(Kind::ConfigDrive) => Verdict::ConfigDrive,
+                    None => Verdict::NoMatch,
                 };
                 if let Some(f) = f {
                     info!(
@@ -425,7 +430,7 @@ fn scan(job: &Job, deadline: Deadline, report: &mut Report) -> Vec<(String, Foun
                 }
             }
             Err(e) => {
-                entry.verdict = format!("error: {e}");
+                entry.verdict = Verdict::Error(e.to_string());
                 report.warn(format!("{name}: {e}"));
             }
         }

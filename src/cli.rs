@@ -1,6 +1,7 @@
 //! Command-line parsing for people and tests. Hand-written: four flags do not
 //! earn an argument-parsing crate.
 
+use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -76,15 +77,19 @@ pub enum Command {
     Scan {
         paths: Vec<PathBuf>,
         kmsg: bool,
+        debug: bool,
     },
     Help,
     Version,
 }
 
-/// Parses arguments (without the program name). Errors are usage messages.
-pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String> {
+/// Parses arguments (without the program name) as the OS gives them: any
+/// bytes. Flags are ASCII, paths keep their bytes, and `--cmdline` is read
+/// lossily (a byte that is not UTF-8 becomes U+FFFD, as Python's
+/// `errors="replace"` does). Errors are usage messages; nothing here panics.
+pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, String> {
     let mut args = args.into_iter().peekable();
-    match args.peek().map(String::as_str) {
+    match args.peek().and_then(|a| a.to_str()) {
         Some("--help") | Some("-h") | Some("help") => return Ok(Command::Help),
         Some("--version") | Some("-V") => return Ok(Command::Version),
         Some("probe") => {
@@ -97,10 +102,12 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
         }
         Some("__scan") => {
             args.next();
-            let kmsg = args.next_if(|a| a == "--kmsg").is_some();
+            let kmsg = args.next_if(|a| a == OsStr::new("--kmsg")).is_some();
+            let debug = args.next_if(|a| a == OsStr::new("--debug")).is_some();
             return Ok(Command::Scan {
                 paths: args.map(PathBuf::from).collect(),
                 kmsg,
+                debug,
             });
         }
         Some("mkcidata") => {
@@ -115,8 +122,8 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
     let mut r = RunArgs::default();
     while let Some(a) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
-        match a.as_str() {
-            "--cmdline" => r.cmdline = Some(value("--cmdline")?),
+        match a.to_str().unwrap_or("") {
+            "--cmdline" => r.cmdline = Some(value("--cmdline")?.to_string_lossy().into_owned()),
             "--device" => r.devices.push(value("--device")?.into()),
             "--run-dir" => r.run_dir = Some(value("--run-dir")?.into()),
             "--sys-dir" => r.sys_dir = Some(value("--sys-dir")?.into()),
@@ -124,19 +131,20 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
             "--timeout" => {
                 let v = value("--timeout")?;
                 let secs: u64 = v
-                    .parse()
-                    .map_err(|_| format!("--timeout takes whole seconds, not {v:?}"))?;
+                    .to_str()
+                    .and_then(|v| v.parse().ok())
+                    .ok_or_else(|| format!("--timeout takes whole seconds, not {v:?}"))?;
                 r.timeout = Some(Duration::from_secs(secs));
             }
             "-v" | "--verbose" => r.verbose = true,
             "--help" | "-h" => return Ok(Command::Help),
-            other => return Err(format!("unknown argument {other:?}")),
+            _ => return Err(format!("unknown argument {a:?}")),
         }
     }
     Ok(Command::Run(r))
 }
 
-fn parse_mkcidata(args: impl Iterator<Item = String>) -> Result<MkcidataArgs, String> {
+fn parse_mkcidata(args: impl Iterator<Item = OsString>) -> Result<MkcidataArgs, String> {
     let mut args = args.peekable();
     let mut m = MkcidataArgs::default();
     let mut out = None;
@@ -147,14 +155,16 @@ fn parse_mkcidata(args: impl Iterator<Item = String>) -> Result<MkcidataArgs, St
                 .map(PathBuf::from)
                 .ok_or_else(|| format!("{name} needs a value"))
         };
-        match a.as_str() {
+        match a.to_str().unwrap_or("") {
             "--user-data" => ud = Some(value("--user-data")?),
             "--meta-data" => md = Some(value("--meta-data")?),
             "--vendor-data" => m.vendor_data = Some(value("--vendor-data")?),
             "--network-config" => m.network_config = Some(value("--network-config")?),
-            s if s.starts_with('-') => return Err(format!("unknown argument {s:?}")),
-            s if out.is_none() => out = Some(PathBuf::from(s)),
-            s => return Err(format!("unexpected argument {s:?}")),
+            _ if a.as_encoded_bytes().starts_with(b"-") => {
+                return Err(format!("unknown argument {a:?}"))
+            }
+            _ if out.is_none() => out = Some(PathBuf::from(a.clone())),
+            _ => return Err(format!("unexpected argument {a:?}")),
         }
     }
     m.out = out.ok_or("mkcidata needs OUT.img")?;
@@ -168,7 +178,7 @@ mod tests {
     use super::*;
 
     fn p(a: &[&str]) -> Result<Command, String> {
-        parse(a.iter().map(|s| s.to_string()))
+        parse(a.iter().map(OsString::from))
     }
 
     #[test]
@@ -228,5 +238,27 @@ mod tests {
         assert_eq!(m.out, PathBuf::from("o.img"));
         assert_eq!(m.network_config, Some(PathBuf::from("n")));
         assert_eq!(m.vendor_data, None);
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_never_panic() {
+        use std::os::unix::ffi::OsStringExt;
+        let raw = |b: &[u8]| OsString::from_vec(b.to_vec());
+        let Ok(Command::Run(r)) = parse([
+            OsString::from("--cmdline"),
+            raw(b"quiet \xff ds=nocloud"),
+            OsString::from("--device"),
+            raw(b"/dev/\xfe"),
+        ]) else {
+            panic!()
+        };
+        assert_eq!(r.cmdline.as_deref(), Some("quiet \u{fffd} ds=nocloud"));
+        assert_eq!(r.devices[0].as_os_str().as_encoded_bytes(), b"/dev/\xfe");
+        for bad in [&b"\xff"[..], b"--\xff", b"--timeout"] {
+            assert!(parse([raw(bad)]).is_err());
+        }
+        assert!(parse([OsString::from("--timeout"), raw(b"1\xff")]).is_err());
+        assert!(parse([OsString::from("probe"), raw(b"\xff")]).is_ok());
+        assert!(parse([OsString::from("mkcidata"), raw(b"-\xff")]).is_err());
     }
 }

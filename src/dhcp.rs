@@ -50,7 +50,6 @@ pub struct Lease {
     pub mtu: Option<u16>,
     pub lease_s: Option<u32>,
     pub bootfile: String,
-    pub acquired: Instant,
 }
 
 impl Lease {
@@ -178,13 +177,6 @@ impl Client {
         self.xid
     }
 
-    pub fn lease(&self) -> Option<&Lease> {
-        match &self.state {
-            State::Bound(l) => Some(l),
-            _ => None,
-        }
-    }
-
     /// When the client next wants `poll`; `None` once bound or stopped.
     pub fn poll_at(&self) -> Option<Instant> {
         match self.state {
@@ -301,7 +293,7 @@ impl Client {
                 if msg.options.server_id.is_some_and(|s| s != server) || msg.yiaddr != address {
                     return None;
                 }
-                let lease = lease_from(&msg, server, now);
+                let lease = lease_from(&msg, server);
                 self.state = State::Bound(lease.clone());
                 Some(Event::Bound(lease))
             }
@@ -348,7 +340,7 @@ impl Client {
     }
 }
 
-fn lease_from(msg: &dhcpv4::Message, server: Ipv4Addr, now: Instant) -> Lease {
+fn lease_from(msg: &dhcpv4::Message, server: Ipv4Addr) -> Lease {
     let o = &msg.options;
     let prefix = o
         .subnet_mask
@@ -382,7 +374,6 @@ fn lease_from(msg: &dhcpv4::Message, server: Ipv4Addr, now: Instant) -> Lease {
         mtu: o.mtu,
         lease_s: o.lease_time,
         bootfile: file,
-        acquired: now,
     }
 }
 

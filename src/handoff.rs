@@ -37,8 +37,6 @@ pub struct Plan {
 pub struct Rendered {
     pub text: Vec<u8>,
     pub warnings: Vec<String>,
-    /// The datasource keys were left out (the URL content defines its own).
-    pub seed_unreferenced: bool,
 }
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -84,7 +82,6 @@ pub fn render_cloud_cfg(plan: &Plan) -> Rendered {
     }
     let header = format!("# cloudseed {VERSION}: {}\n", comment_safe(&plan.origin));
     let mut text = Vec::new();
-    let mut seed_unreferenced = false;
     match &plan.system_config {
         Some(body) => {
             text.extend_from_slice(body);
@@ -98,7 +95,6 @@ pub fn render_cloud_cfg(plan: &Plan) -> Rendered {
                         text.extend_from_slice(keys.as_bytes());
                     }
                     Err(why) => {
-                        seed_unreferenced = true;
                         warnings.push(format!(
                             "cloud-config-url content {why}: it wins, the local seed is unreferenced"
                         ));
@@ -111,11 +107,7 @@ pub fn render_cloud_cfg(plan: &Plan) -> Rendered {
             text.extend_from_slice(keys.as_bytes());
         }
     }
-    Rendered {
-        text,
-        warnings,
-        seed_unreferenced,
-    }
+    Rendered { text, warnings }
 }
 
 /// Whether top-level block keys can be appended to this YAML document:
@@ -417,6 +409,13 @@ mod tests {
         assert!(t.contains("datasource_list: [ NoCloud, None ]"));
     }
 
+    /// The datasource keys were left out (the URL content defines its own).
+    fn unreferenced(r: &Rendered) -> bool {
+        r.warnings
+            .iter()
+            .any(|w| w.contains("the local seed is unreferenced"))
+    }
+
     #[test]
     fn cloud_config_url_defining_datasource_wins() {
         for body in [
@@ -428,13 +427,13 @@ mod tests {
             let mut p = nocloud_plan(None);
             p.system_config = Some(body.to_vec());
             let r = render_cloud_cfg(&p);
-            assert!(r.seed_unreferenced, "{}", String::from_utf8_lossy(body));
+            assert!(unreferenced(&r), "{}", String::from_utf8_lossy(body));
             assert_eq!(r.text, body);
         }
         // nested keys named datasource are fine
         let mut p = nocloud_plan(None);
         p.system_config = Some(b"#cloud-config\nfoo:\n  datasource: x\n".to_vec());
-        assert!(!render_cloud_cfg(&p).seed_unreferenced);
+        assert!(!unreferenced(&render_cloud_cfg(&p)));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cmd = match cli::parse(std::env::args().skip(1)) {
+    let cmd = match cli::parse(std::env::args_os().skip(1)) {
         Ok(c) => c,
         Err(msg) => {
             eprintln!("cloudseed: {msg}\nTry 'cloudseed --help'.");
@@ -16,11 +16,11 @@ fn main() -> ExitCode {
     };
     match cmd {
         Command::Help => {
-            print!("{}", cli::HELP);
+            say(cli::HELP);
             ExitCode::SUCCESS
         }
         Command::Version => {
-            println!("cloudseed {}", env!("CARGO_PKG_VERSION"));
+            say(&format!("cloudseed {}\n", env!("CARGO_PKG_VERSION")));
             ExitCode::SUCCESS
         }
         Command::Run(args) => {
@@ -31,6 +31,11 @@ fn main() -> ExitCode {
                 log::LevelFilter::Info
             };
             logger::init(kmsg, level);
+            // SIGTERM/SIGINT end every wait with Error::Interrupted; the run
+            // unwinds, and the report says which signal (exit 128 + signal).
+            if let Err(e) = cloudseed::sys::install_signal_handlers() {
+                log::warn!("signals: cannot install handlers: {e}");
+            }
             match agent::Job::from_args(&args) {
                 Ok(job) => ExitCode::from(agent::run(&job)),
                 Err(e) => {
@@ -47,15 +52,17 @@ fn main() -> ExitCode {
                 cloudseed::time::Deadline::after(cloudseed::sys::now(), agent::DEFAULT_TIMEOUT);
             let probes = cloudseed::scan::probe_all(&paths, deadline, false);
             for (p, probe) in paths.iter().zip(probes) {
-                println!("{}", probe_line(p, probe));
+                say(&format!("{}\n", probe_line(p, probe)));
             }
             ExitCode::SUCCESS
         }
-        Command::Scan { paths, kmsg } => {
-            logger::init(
-                kmsg.then_some(Path::new("/dev/kmsg")),
-                log::LevelFilter::Info,
-            );
+        Command::Scan { paths, kmsg, debug } => {
+            let level = if debug {
+                log::LevelFilter::Debug
+            } else {
+                log::LevelFilter::Info
+            };
+            logger::init(kmsg.then_some(Path::new("/dev/kmsg")), level);
             match cloudseed::scan::serve(&paths) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(_) => ExitCode::from(1),
@@ -72,6 +79,13 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// Writes to stdout; a closed stdout (`cloudseed probe … | head -1`) is not
+/// worth a panic, unlike `print!`.
+fn say(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().write_all(text.as_bytes());
 }
 
 fn probe_line(p: &Path, probe: Probe) -> String {

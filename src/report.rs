@@ -2,7 +2,23 @@
 //! what was probed, what was chosen and written, how long each phase took.
 //! Never holds user-data or URL query strings.
 
+use miniserde::ser::Fragment;
 use miniserde::Serialize;
+use std::borrow::Cow;
+use std::fmt;
+use std::net::Ipv4Addr;
+
+/// Serializes an enum as its `Display` string, so the JSON keeps the words
+/// it always had while the code handles variants.
+macro_rules! serialize_as_display {
+    ($($t:ty),*) => {$(
+        impl Serialize for $t {
+            fn begin(&self) -> Fragment<'_> {
+                Fragment::Str(Cow::Owned(self.to_string()))
+            }
+        }
+    )*};
+}
 
 #[derive(Serialize, Debug, Default)]
 pub struct Report {
@@ -40,8 +56,30 @@ pub struct DeviceEntry {
     /// "vfat", "iso9660", or null when neither.
     pub fs: Option<String>,
     pub label: Option<String>,
-    /// "nocloud", "config-2", "no match", "error: …", "skipped: …".
-    pub verdict: String,
+    /// "nocloud", "config-2", "no match", "error: …".
+    pub verdict: Verdict,
+}
+
+/// What a probed device turned out to be.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    NoCloud,
+    ConfigDrive,
+    #[default]
+    NoMatch,
+    /// The device could not be read (the error's one-line message).
+    Error(String),
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Verdict::NoCloud => f.write_str("nocloud"),
+            Verdict::ConfigDrive => f.write_str("config-2"),
+            Verdict::NoMatch => f.write_str("no match"),
+            Verdict::Error(e) => write!(f, "error: {e}"),
+        }
+    }
 }
 
 #[derive(Serialize, Debug, Default, Clone)]
@@ -72,19 +110,138 @@ pub struct NetworkEntry {
     pub server: Option<String>,
     pub lease_s: Option<u32>,
     /// "kept" or "torn down".
-    pub left: Option<String>,
+    pub left: Option<Left>,
 }
 
-#[derive(Serialize, Debug, Default, Clone)]
+/// What was left of the network afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Left {
+    Kept,
+    TornDown,
+}
+
+impl fmt::Display for Left {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Left::Kept => "kept",
+            Left::TornDown => "torn down",
+        })
+    }
+}
+
+#[derive(Serialize, Debug, Clone)]
 pub struct Attempt {
     /// "dhcp", "dns", "http".
-    pub kind: String,
+    pub kind: AttemptKind,
     /// Interface, name or URL (redacted).
     pub target: String,
     pub ms: u64,
     /// "ok", "200", "404", "timeout", "refused", …
-    pub outcome: String,
+    pub outcome: Outcome,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptKind {
+    Dhcp,
+    Dns,
+    Http,
+}
+
+impl fmt::Display for AttemptKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AttemptKind::Dhcp => "dhcp",
+            AttemptKind::Dns => "dns",
+            AttemptKind::Http => "http",
+        })
+    }
+}
+
+/// How one DHCP, DNS or HTTP attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// DNS: an address.
+    Ok,
+    /// DHCP: a lease (on the winning link), or dropped (another link won).
+    Bound,
+    Dropped,
+    Nak {
+        server: Ipv4Addr,
+    },
+    /// HTTP: the response status.
+    Status(u16),
+    Timeout,
+    Refused,
+    Reset,
+    Aborted,
+    BrokenPipe,
+    Unreachable,
+    /// The reply ended early, or DNS answered with TC set.
+    Truncated,
+    OverLimit,
+    Malformed,
+    Unsupported,
+    /// SIGTERM or SIGINT cut it short.
+    Interrupted,
+    /// DNS: NXDOMAIN, no A record, SERVFAIL and friends, a bad name.
+    NoSuchName,
+    NoData,
+    ServerError,
+    BadName,
+    SocketError,
+    SendFailed,
+    /// Any other failure.
+    Failed,
+}
+
+impl Outcome {
+    /// The word for a socket error, from its kind.
+    pub fn of_io(kind: std::io::ErrorKind) -> Outcome {
+        use std::io::ErrorKind as K;
+        match kind {
+            K::TimedOut | K::WouldBlock => Outcome::Timeout,
+            K::ConnectionRefused => Outcome::Refused,
+            K::ConnectionReset => Outcome::Reset,
+            K::ConnectionAborted => Outcome::Aborted,
+            K::BrokenPipe => Outcome::BrokenPipe,
+            K::HostUnreachable | K::NetworkUnreachable => Outcome::Unreachable,
+            _ => Outcome::Failed,
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let word = match self {
+            Outcome::Nak { server } => return write!(f, "nak from {server}"),
+            Outcome::Status(s) => return write!(f, "{s}"),
+            Outcome::Ok => "ok",
+            Outcome::Bound => "bound",
+            Outcome::Dropped => "dropped",
+            Outcome::Timeout => "timeout",
+            Outcome::Refused => "refused",
+            Outcome::Reset => "reset",
+            Outcome::Aborted => "aborted",
+            Outcome::BrokenPipe => "broken pipe",
+            Outcome::Unreachable => "unreachable",
+            Outcome::Truncated => "truncated",
+            Outcome::OverLimit => "over limit",
+            Outcome::Malformed => "malformed",
+            Outcome::Unsupported => "unsupported",
+            Outcome::Interrupted => "interrupted",
+            Outcome::NoSuchName => "nxdomain",
+            Outcome::NoData => "no data",
+            Outcome::ServerError => "server error",
+            Outcome::BadName => "bad name",
+            Outcome::SocketError => "socket error",
+            Outcome::SendFailed => "send failed",
+            Outcome::Failed => "error",
+        };
+        f.write_str(word)
+    }
+}
+
+serialize_as_display!(Verdict, Left, AttemptKind, Outcome);
 
 impl Report {
     pub fn new() -> Self {
@@ -115,20 +272,64 @@ impl Report {
 
     pub fn attempt(
         &mut self,
-        kind: &str,
+        kind: AttemptKind,
         target: impl Into<String>,
         ms: u64,
-        outcome: impl Into<String>,
+        outcome: Outcome,
     ) {
         self.attempts.push(Attempt {
-            kind: kind.to_string(),
+            kind,
             target: target.into(),
             ms,
-            outcome: outcome.into(),
+            outcome,
         });
     }
 
     pub fn to_json(&self) -> String {
         miniserde::json::to_string(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_serialize_to_the_words_of_the_report() {
+        let mut r = Report::new();
+        r.attempt(AttemptKind::Http, "http://h/x", 3, Outcome::Status(404));
+        r.attempt(
+            AttemptKind::Dhcp,
+            "eth0",
+            1,
+            Outcome::Nak {
+                server: Ipv4Addr::new(10, 0, 0, 1),
+            },
+        );
+        r.attempt(AttemptKind::Dns, "h", 2, Outcome::NoSuchName);
+        r.devices.push(DeviceEntry {
+            name: "/dev/vdb".into(),
+            verdict: Verdict::Error("timed out: x".into()),
+            ..DeviceEntry::default()
+        });
+        r.devices.push(DeviceEntry {
+            verdict: Verdict::ConfigDrive,
+            ..DeviceEntry::default()
+        });
+        r.network = Some(NetworkEntry {
+            left: Some(Left::TornDown),
+            ..NetworkEntry::default()
+        });
+        let j = r.to_json();
+        for want in [
+            r#""kind":"http","target":"http://h/x","ms":3,"outcome":"404""#,
+            r#""kind":"dhcp","target":"eth0","ms":1,"outcome":"nak from 10.0.0.1""#,
+            r#""kind":"dns","target":"h","ms":2,"outcome":"nxdomain""#,
+            r#""verdict":"error: timed out: x""#,
+            r#""verdict":"config-2""#,
+            r#""left":"torn down""#,
+        ] {
+            assert!(j.contains(want), "{want} not in {j}");
+        }
     }
 }

@@ -9,6 +9,7 @@
 //! ends only the helper, whose hook first reports the panic as that
 //! device's error; the agent starts a new helper for the devices left.
 
+use crate::error::{Error, ErrorKind};
 use crate::seed::record::{self, Probe};
 use crate::sys;
 use crate::time::Deadline;
@@ -47,11 +48,18 @@ pub fn probe_all(devices: &[PathBuf], deadline: Deadline, kmsg: bool) -> Vec<Pro
         // Reap if it is gone; a child stuck in the kernel is left to init.
         let _ = child.try_wait();
         if let Err(why) = got {
+            let stop = why.kind() == ErrorKind::Interrupted;
             results.push(Err(why));
+            if stop {
+                break;
+            }
         }
     }
     while results.len() < devices.len() {
-        results.push(Err("not probed: the deadline passed".into()));
+        results.push(Err(match sys::caught_signal() {
+            Some(signal) => Error::interrupted(signal),
+            None => Error::timeout("not probed: the deadline passed"),
+        }));
     }
     results
 }
@@ -62,6 +70,10 @@ fn spawn(paths: &[PathBuf], kmsg: bool) -> std::io::Result<Child> {
     if kmsg {
         cmd.arg("--kmsg");
     }
+    // The helper logs at the agent's level (-v, cloudseed.debug).
+    if log::max_level() >= log::LevelFilter::Debug {
+        cmd.arg("--debug");
+    }
     cmd.args(paths)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -70,22 +82,26 @@ fn spawn(paths: &[PathBuf], kmsg: bool) -> std::io::Result<Child> {
 }
 
 /// Reads records until `want` arrived; `Err` names why the current device
-/// has no result (no answer in time, helper died, broken stream).
+/// has no result (no answer in time, helper died, broken stream, a signal).
 fn stream(
     child: &mut Child,
     want: usize,
     deadline: Deadline,
     results: &mut Vec<Probe>,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let Some(out) = child.stdout.as_mut() else {
-        return Err("probe process has no pipe".into());
+        return Err(Error::io(
+            "read",
+            "probe process",
+            std::io::ErrorKind::BrokenPipe.into(),
+        ));
     };
     let mut buf: Vec<u8> = Vec::new();
     let mut chunk = vec![0u8; 64 << 10];
     let mut got = 0;
     let mut last = sys::now();
     while got < want {
-        while let Some(d) = record::decode(&buf).map_err(|e| format!("probe process: {e}"))? {
+        while let Some(d) = record::decode(&buf)? {
             buf.drain(..d.used);
             results.push(d.probe);
             got += 1;
@@ -101,15 +117,15 @@ fn stream(
         let now = sys::now();
         let limit = deadline.min_after(last, PER_DEVICE);
         if limit.expired(now) {
-            return Err(format!(
-                "timed out: no answer in {} ms; its reader was abandoned",
+            return Err(Error::timeout(format!(
+                "no answer in {} ms; its reader was abandoned",
                 now.since(last).as_millis()
-            ));
+            )));
         }
         match sys::poll_readable(&[out.as_fd()], limit.remaining(now)) {
             Ok(ready) if ready[0] => {}
             Ok(_) => continue,
-            Err(e) => return Err(format!("probe process: poll: {e}")),
+            Err(e) => return Err(Error::io("poll", "probe process", e)),
         }
         match out.read(&mut chunk) {
             Ok(0) => return Err(ended(child)),
@@ -123,24 +139,32 @@ fn stream(
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("probe process: read: {e}")),
+            Err(e) => return Err(Error::io("read", "probe process", e)),
         }
     }
     Ok(())
 }
 
-/// One device, read here, its error as the one-line message.
+/// One device, read here; the log lines it causes are capped
+/// (`logger::MAX_LINES_PER_DEVICE`).
 fn probe_one(p: &Path) -> Probe {
-    crate::seed::read_device(p).map_err(|e| e.to_string())
+    crate::logger::device_scope(Some(p));
+    let probe = crate::seed::read_device(p);
+    crate::logger::device_scope(None);
+    probe
 }
 
 /// Why a helper closed its pipe without answering for the current device.
-fn ended(child: &mut Child) -> String {
+fn ended(child: &mut Child) -> Error {
     use std::os::unix::process::ExitStatusExt;
     match child.wait() {
-        Ok(st) if st.signal() == Some(6) => "probe process aborted on this device".into(),
-        Ok(st) => format!("probe process ended without an answer ({st})"),
-        Err(e) => format!("probe process ended without an answer ({e})"),
+        Ok(st) if st.signal() == Some(6) => Error::panicked("probe process aborted on this device"),
+        Ok(st) => Error::io(
+            "read",
+            "probe process",
+            std::io::Error::other(format!("ended without an answer ({st})")),
+        ),
+        Err(e) => Error::io("wait", "probe process", e),
     }
 }
 
@@ -148,12 +172,9 @@ fn ended(child: &mut Child) -> String {
 /// panic becomes that device's error record before the process ends.
 pub fn serve(paths: &[PathBuf]) -> std::io::Result<()> {
     std::panic::set_hook(Box::new(|info| {
-        let msg = format!(
-            "internal panic contained: {}",
-            crate::error::panic_text(info.payload())
-        );
+        let e = Error::panicked(crate::error::panic_text(info.payload()));
         let mut rec = Vec::new();
-        record::encode_fatal(&msg, &mut rec);
+        record::encode_fatal(&e, &mut rec);
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(&rec);
         let _ = out.flush();

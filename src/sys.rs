@@ -1,5 +1,6 @@
 //! The thin OS layer: the only place with `unsafe`, and the only reader of the
-//! clock and the entropy pool.
+//! clock and the entropy pool. It also owns the SIGTERM/SIGINT handlers: a
+//! caught signal makes every wait below return `Error::Interrupted`.
 
 use crate::time::Instant;
 
@@ -23,7 +24,7 @@ pub fn random_u32() -> u32 {
     }
 }
 
-use rustix::fd::{BorrowedFd, OwnedFd};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::net::addr::{SocketAddrArg, SocketAddrLen, SocketAddrOpaque};
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
 use std::io;
@@ -146,25 +147,233 @@ pub fn recv(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<Option<usize>> {
 }
 
 /// `poll(fds, n, timeout)` for readability; returns which fds are readable
-/// (all false on timeout). EINTR counts as a timeout: callers loop on their
-/// deadline anyway.
+/// (all false on timeout). Once SIGTERM or SIGINT was caught it returns the
+/// signal as an error (`error::signal_of` finds it; `Error::io` turns it
+/// into `Error::Interrupted`), at once and on every later call: the wake
+/// pipe is polled with `fds`, so a signal that arrives just before the
+/// poll still ends it. Another EINTR counts as a timeout: callers loop on
+/// their deadline anyway.
 pub fn poll_readable(fds: &[BorrowedFd<'_>], timeout: Duration) -> io::Result<Vec<bool>> {
+    let wake = wake_fd();
+    let mut all: Vec<BorrowedFd<'_>> = fds.to_vec();
+    all.extend(wake);
+    interrupted()?;
+    let mut ready = poll_fds(&all, None, timeout)?;
+    interrupted()?;
+    ready.truncate(fds.len());
+    Ok(ready)
+}
+
+/// `poll_readable` for the kernel's own prompt answers (rtnetlink replies),
+/// not cut short by a caught signal: tearing the network down after SIGTERM
+/// still needs them.
+pub fn poll_readable_through_signals(
+    fds: &[BorrowedFd<'_>],
+    timeout: Duration,
+) -> io::Result<Vec<bool>> {
+    poll_fds(fds, None, timeout)
+}
+
+/// `poll(fd, POLLOUT)` (a non-blocking connect finishing), with the wake
+/// pipe: `Ok(true)` writable, `Ok(false)` timeout, `Err` a caught signal.
+pub fn poll_writable(fd: BorrowedFd<'_>, timeout: Duration) -> io::Result<bool> {
+    let wake: Vec<BorrowedFd<'_>> = wake_fd().into_iter().collect();
+    interrupted()?;
+    let ready = poll_fds(&wake, Some(fd), timeout)?;
+    interrupted()?;
+    Ok(ready[wake.len()])
+}
+
+/// A TCP connection to `addr` within `timeout`, as
+/// `socket(AF_INET, SOCK_STREAM|SOCK_NONBLOCK)`, `connect`, poll for
+/// POLLOUT (with the wake pipe, so a caught signal ends the wait), then
+/// `SO_ERROR`; the stream is returned in blocking mode.
+pub fn tcp_connect(
+    addr: std::net::SocketAddrV4,
+    timeout: Duration,
+) -> io::Result<std::net::TcpStream> {
+    let fd = rustix::net::socket_with(
+        AddressFamily::INET,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
+        None,
+    )?;
+    match rustix::net::connect(&fd, &addr) {
+        Ok(()) | Err(rustix::io::Errno::INPROGRESS) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let end = now().add(timeout);
+    loop {
+        let left = end.since(now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        if poll_writable(fd.as_fd(), left)? {
+            break;
+        }
+    }
+    if let Err(e) = rustix::net::sockopt::socket_error(&fd)? {
+        return Err(e.into());
+    }
+    rustix::io::ioctl_fionbio(&fd, false)?;
+    Ok(std::net::TcpStream::from(fd))
+}
+
+/// Sleeps for `d` unless SIGTERM or SIGINT arrives first (then `Err`).
+pub fn sleep(d: Duration) -> io::Result<()> {
+    let wake = wake_fd();
+    let fds: Vec<BorrowedFd<'_>> = wake.into_iter().collect();
+    let end = now().add(d);
+    loop {
+        interrupted()?;
+        let left = end.since(now());
+        if left.is_zero() {
+            return Ok(());
+        }
+        poll_fds(&fds, None, left)?;
+    }
+}
+
+/// poll(2): `read` for POLLIN, then `write` (if any) for POLLOUT; says
+/// which are ready, in that order. EINTR reads as a timeout.
+fn poll_fds(
+    read: &[BorrowedFd<'_>],
+    write: Option<BorrowedFd<'_>>,
+    timeout: Duration,
+) -> io::Result<Vec<bool>> {
     use rustix::event::{PollFd, PollFlags};
-    let mut pfds: Vec<PollFd<'_>> = fds
+    let mut pfds: Vec<PollFd<'_>> = read
         .iter()
         .map(|fd| PollFd::new(fd, PollFlags::IN))
         .collect();
+    let w;
+    if let Some(fd) = write {
+        w = fd;
+        pfds.push(PollFd::new(&w, PollFlags::OUT));
+    }
     let ts = rustix::time::Timespec {
         tv_sec: timeout.as_secs().min(i64::MAX as u64) as i64,
         tv_nsec: i64::from(timeout.subsec_nanos()),
     };
     match rustix::event::poll(&mut pfds, Some(&ts)) {
         Ok(_) => {}
-        Err(rustix::io::Errno::INTR) => return Ok(vec![false; fds.len()]),
+        Err(rustix::io::Errno::INTR) => return Ok(vec![false; pfds.len()]),
         Err(e) => return Err(e.into()),
     }
+    let any = PollFlags::IN | PollFlags::OUT | PollFlags::ERR | PollFlags::HUP;
     Ok(pfds
         .iter()
-        .map(|p| !(p.revents() & (PollFlags::IN | PollFlags::ERR | PollFlags::HUP)).is_empty())
+        .map(|p| !(p.revents() & any).is_empty())
         .collect())
+}
+
+// ---------------------------------------------------------------- signals
+//
+// SIGTERM arrives from systemd's stop or `TimeoutStartSec` backstop, or an
+// initramfs that gives up; SIGINT from a console. The handler records the
+// first signal and makes a pipe readable (the self-pipe trick); every wait
+// polls that pipe and returns the signal as an error from then on, so the
+// run unwinds through its ordinary error paths (network torn down unless
+// kept, temp files removed) and main writes the report with 128 + signal.
+// No SA_RESTART: a blocking call in flight returns EINTR rather than
+// resuming. rustix's stable API has no sigaction, so libc's is declared here.
+
+use crate::error::Signal;
+use std::sync::atomic::{AtomicI32, Ordering};
+
+/// The first signal caught (0: none).
+static CAUGHT: AtomicI32 = AtomicI32::new(0);
+/// The wake pipe's ends (-1: handlers not installed).
+static WAKE_READ: AtomicI32 = AtomicI32::new(-1);
+static WAKE_WRITE: AtomicI32 = AtomicI32::new(-1);
+
+/// `struct sigaction` as glibc and musl lay it out on Linux (x86_64,
+/// aarch64): handler, a 128-byte `sigset_t`, `int` flags, restorer.
+#[repr(C)]
+struct SigAction {
+    handler: usize,
+    mask: [u64; 16],
+    flags: i32,
+    restorer: usize,
+}
+
+#[allow(unsafe_code)]
+extern "C" {
+    /// sigaction(2), from the C library the binary links (glibc or musl),
+    /// which fills in the restorer.
+    fn sigaction(signum: i32, act: *const SigAction, oldact: *mut SigAction) -> i32;
+}
+
+/// Async-signal-safe: an atomic store and one write(2).
+extern "C" fn on_signal(signum: i32) {
+    if CAUGHT
+        .compare_exchange(0, signum, Ordering::SeqCst, Ordering::SeqCst)
+        .is_err()
+    {
+        return; // the pipe already holds its byte
+    }
+    let fd = WAKE_WRITE.load(Ordering::SeqCst);
+    if fd >= 0 {
+        // SAFETY: `fd` is the write end of the wake pipe, stored by
+        // `install_signal_handlers` before the handler was installed and
+        // never closed (it lives as long as the process).
+        #[allow(unsafe_code)]
+        let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+        // rustix makes the raw syscall: no errno, no allocation, no lock.
+        let _ = rustix::io::write(fd, &[1]);
+    }
+}
+
+/// Installs the SIGTERM and SIGINT handlers (no SA_RESTART) and the wake
+/// pipe. For `run` only: `probe` and the helper keep the default action.
+pub fn install_signal_handlers() -> io::Result<()> {
+    use std::os::fd::IntoRawFd;
+    // A socketpair serves as the pipe (rustix's `pipe` is not among our
+    // features); CLOEXEC: the probe helper does not inherit it.
+    let (r, w) = rustix::net::socketpair(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
+        None,
+    )?;
+    WAKE_READ.store(r.into_raw_fd(), Ordering::SeqCst);
+    WAKE_WRITE.store(w.into_raw_fd(), Ordering::SeqCst);
+    for signum in [Signal::Term, Signal::Int].map(Signal::number) {
+        let act = SigAction {
+            handler: on_signal as extern "C" fn(i32) as usize,
+            mask: [0; 16],
+            flags: 0,
+            restorer: 0,
+        };
+        // SAFETY: `act` is a fully initialised `struct sigaction` (layout
+        // above) that outlives the call; a null `oldact` is allowed; the
+        // handler only does async-signal-safe work.
+        #[allow(unsafe_code)]
+        let rc = unsafe { sigaction(signum, &act, std::ptr::null_mut()) };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// The signal caught so far, if any.
+pub fn caught_signal() -> Option<Signal> {
+    Signal::from_raw(CAUGHT.load(Ordering::SeqCst))
+}
+
+/// `Err` carrying the caught signal (see `error::signal_of`), else `Ok`.
+pub fn interrupted() -> io::Result<()> {
+    match caught_signal() {
+        Some(s) => Err(io::Error::other(s)),
+        None => Ok(()),
+    }
+}
+
+fn wake_fd() -> Option<BorrowedFd<'static>> {
+    let fd = WAKE_READ.load(Ordering::SeqCst);
+    // SAFETY: a non-negative value is the read end of the wake pipe, stored
+    // once by `install_signal_handlers` and never closed.
+    #[allow(unsafe_code)]
+    (fd >= 0).then(|| unsafe { BorrowedFd::borrow_raw(fd) })
 }

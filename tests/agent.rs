@@ -6,6 +6,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
 const BIN: &str = env!("CARGO_BIN_EXE_cloudseed");
 
 struct Tmp(PathBuf);
@@ -63,8 +65,8 @@ fn files(dir: &Path) -> Vec<String> {
     out
 }
 
-fn report(t: &Tmp) -> String {
-    fs::read_to_string(t.path("run/cloudseed/report.json")).unwrap()
+fn report(t: &Tmp) -> common::Report {
+    common::report(&t.path("run"))
 }
 
 #[test]
@@ -74,8 +76,8 @@ fn nothing_to_do_writes_only_the_report() {
     assert_eq!(code, 0);
     assert_eq!(files(&t.path("run")), vec!["cloudseed/report.json"]);
     let r = report(&t);
-    assert!(r.contains("\"exit_code\":0"), "{r}");
-    assert!(r.contains("\"source\":null"), "{r}");
+    assert_eq!(r.u64("exit_code"), 0, "{}", r.text());
+    assert!(r.is_null("source"), "{}", r.text());
 }
 
 #[test]
@@ -115,7 +117,7 @@ fn https_and_file_sources_are_left_to_cloud_init() {
             "{cmdline}"
         );
         assert!(stderr.contains("left to cloud-init"), "{stderr}");
-        assert!(!stderr.contains("SECRET") && !report(&t).contains("SECRET"));
+        assert!(!stderr.contains("SECRET") && !report(&t).text().contains("SECRET"));
     }
 }
 
@@ -146,8 +148,10 @@ fn malformed_named_source_exits_1() {
     let t = Tmp::new("malformed");
     let (code, stderr) = run(&t, "cloud-config-url=http://:99999/x?token=SECRET", &[]);
     assert_eq!(code, 1, "{stderr}");
-    assert!(report(&t).contains("cloud-config-url"));
-    assert!(!report(&t).contains("SECRET"));
+    let r = report(&t);
+    let errors = r.strs("errors");
+    assert!(errors[0].starts_with("cloud-config-url"), "{errors:?}");
+    assert!(!r.text().contains("SECRET"));
 }
 
 #[test]
@@ -155,7 +159,10 @@ fn required_with_nothing_found_exits_1() {
     let t = Tmp::new("required");
     let (code, _) = run(&t, "cloudseed.required", &[]);
     assert_eq!(code, 1);
-    assert!(report(&t).contains("no source found"));
+    assert_eq!(
+        report(&t).strs("errors"),
+        ["cloudseed.required: no source found"]
+    );
     let t = Tmp::new("not-required");
     assert_eq!(run(&t, "cloudseed.required=0", &[]).0, 0);
 }
@@ -287,8 +294,11 @@ fn fat_seed_round_trips_byte_for_byte() {
         b"0\n"
     );
     let r = report(&t);
-    assert!(r.contains("\"verdict\":\"nocloud\""), "{r}");
-    assert!(r.contains(&format!("\"size\":{}", ud.len())), "{r}");
+    assert_eq!(r.str("devices.0.verdict"), "nocloud", "{}", r.text());
+    let sizes: Vec<u64> = (0..r.len("files"))
+        .map(|i| r.u64(&format!("files.{i}.size")))
+        .collect();
+    assert!(sizes.contains(&(ud.len() as u64)), "{}", r.text());
 }
 
 #[test]
@@ -367,10 +377,11 @@ fn corrupt_volume_is_reported_and_skipped() {
     let (code, _) = run(&t, "quiet", &["--device", img.to_str().unwrap()]);
     assert_eq!(code, 0);
     assert_eq!(files(&t.path("run")), vec!["cloudseed/report.json"]);
+    let r = report(&t);
     assert!(
-        report(&t).contains("\"verdict\":\"error: "),
+        r.str("devices.0.verdict").starts_with("error: "),
         "{}",
-        report(&t)
+        r.text()
     );
 }
 

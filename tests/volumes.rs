@@ -15,52 +15,8 @@ use std::process::Command;
 
 // ---------------------------------------------------------------- helpers
 
-/// A temporary directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let p =
-            std::env::temp_dir().join(format!("cloudseed-volumes-{}-{}", tag, std::process::id()));
-        let _ = fs::remove_dir_all(&p);
-        fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-fn run(cmd: &str, args: &[&str]) {
-    let out = Command::new(cmd)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd}: {e} (is it installed?)"));
-    assert!(
-        out.status.success(),
-        "{cmd} {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn output(cmd: &str, args: &[&str]) -> Vec<u8> {
-    let out = Command::new(cmd)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd} {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
+mod common;
+use common::{tool as run, tool_output as output, TempDir};
 
 /// xorshift64*: deterministic bytes and mutations without a crate.
 struct Rng(u64);
@@ -221,48 +177,151 @@ fn never_wrong(data: &[u8], seed: &Seed) {
 
 // ------------------------------------------------------------ FAT volumes
 
-#[test]
-fn fat12_round_trip() {
-    let dir = TempDir::new("fat12");
-    let seed = seed_files(&dir, false, true, true);
-    let img = make_fat(&dir, "fat12.img", &["-n", "cidata"], 2048, &seed);
-    expect_nocloud(&img, "cidata", Fs::Vfat, &seed);
+/// How a round-trip volume is made.
+enum Maker {
+    /// mkfs.vfat with these options and size (KiB), files added by mcopy.
+    Fat { kib: u32 },
+    /// genisoimage or xorriso with these options.
+    Iso { tool: &'static str },
 }
 
-#[test]
-fn fat16_round_trip_big_and_empty_files() {
-    let dir = TempDir::new("fat16");
-    let seed = seed_files(&dir, true, false, true);
-    let img = make_fat(
-        &dir,
-        "fat16.img",
-        &["-F", "16", "-n", "cidata"],
-        20_000,
-        &seed,
-    );
-    expect_nocloud(&img, "cidata", Fs::Vfat, &seed);
+/// A volume made by a real tool that must read back byte for byte.
+struct RoundTrip {
+    name: &'static str,
+    maker: Maker,
+    opts: &'static [&'static str],
+    label: &'static str,
+    /// seed_files(big, vendor-data, network-config)
+    files: (bool, bool, bool),
+    /// Bytes the image must contain (proof the tool did what the case says).
+    holds: Option<&'static [u8]>,
 }
 
-#[test]
-fn fat32_round_trip() {
-    let dir = TempDir::new("fat32");
-    let seed = seed_files(&dir, true, true, false);
-    let img = make_fat(
-        &dir,
-        "fat32.img",
-        &["-F", "32", "-s", "1", "-n", "cidata"],
-        34_000,
-        &seed,
-    );
-    expect_nocloud(&img, "cidata", Fs::Vfat, &seed);
-}
+const ROUND_TRIPS: &[RoundTrip] = &[
+    RoundTrip {
+        name: "fat12",
+        maker: Maker::Fat { kib: 2048 },
+        opts: &["-n", "cidata"],
+        label: "cidata",
+        files: (false, true, true),
+        holds: Some(b"FAT12   "),
+    },
+    RoundTrip {
+        name: "fat16-big-and-empty-files",
+        maker: Maker::Fat { kib: 20_000 },
+        opts: &["-F", "16", "-n", "cidata"],
+        label: "cidata",
+        files: (true, false, true),
+        holds: Some(b"FAT16   "),
+    },
+    RoundTrip {
+        // 34 MB in 512-byte clusters: over the 65,525 clusters of FAT32.
+        name: "fat32",
+        maker: Maker::Fat { kib: 34_000 },
+        opts: &["-F", "32", "-s", "1", "-n", "cidata"],
+        label: "cidata",
+        files: (true, true, false),
+        holds: Some(b"FAT32   "),
+    },
+    RoundTrip {
+        name: "fat-uppercase-label",
+        maker: Maker::Fat { kib: 1440 },
+        opts: &["-n", "CIDATA"],
+        label: "CIDATA",
+        files: (false, false, false),
+        holds: None,
+    },
+    RoundTrip {
+        name: "iso-joliet-and-rock-ridge",
+        maker: Maker::Iso {
+            tool: "genisoimage",
+        },
+        opts: &["-V", "cidata", "-joliet", "-rock"],
+        label: "cidata",
+        files: (false, true, true),
+        holds: None,
+    },
+    RoundTrip {
+        name: "iso-joliet-only",
+        maker: Maker::Iso {
+            tool: "genisoimage",
+        },
+        opts: &["-V", "cidata", "-joliet"],
+        label: "cidata",
+        files: (true, false, true),
+        holds: None,
+    },
+    RoundTrip {
+        name: "iso-rock-ridge-only",
+        maker: Maker::Iso {
+            tool: "genisoimage",
+        },
+        opts: &["-V", "cidata", "-rock"],
+        label: "cidata",
+        files: (true, true, false),
+        holds: None,
+    },
+    RoundTrip {
+        // Plain ISO 9660 names cannot hold "user-data" without relaxed
+        // names; the kernel maps "USER-DATA.;1" to "user-data", and so do we.
+        name: "iso-plain-names-upper",
+        maker: Maker::Iso {
+            tool: "genisoimage",
+        },
+        opts: &["-V", "CIDATA", "-l", "-relaxed-filenames"],
+        label: "CIDATA",
+        files: (false, true, true),
+        holds: Some(b"USER-DATA.;1"),
+    },
+    RoundTrip {
+        name: "iso-plain-names-lower",
+        maker: Maker::Iso {
+            tool: "genisoimage",
+        },
+        opts: &[
+            "-V",
+            "cidata",
+            "-l",
+            "-relaxed-filenames",
+            "-allow-lowercase",
+        ],
+        label: "cidata",
+        files: (false, true, true),
+        holds: None,
+    },
+    RoundTrip {
+        name: "iso-xorriso",
+        maker: Maker::Iso { tool: "xorriso" },
+        opts: &["-V", "cidata", "-J", "-R"],
+        label: "cidata",
+        files: (true, true, true),
+        holds: None,
+    },
+];
 
+/// Every volume in `ROUND_TRIPS`, made by its tool and read back.
 #[test]
-fn fat_uppercase_label() {
-    let dir = TempDir::new("fatupper");
-    let seed = seed_files(&dir, false, false, false);
-    let img = make_fat(&dir, "upper.img", &["-n", "CIDATA"], 1440, &seed);
-    expect_nocloud(&img, "CIDATA", Fs::Vfat, &seed);
+fn volumes_round_trip() {
+    for case in ROUND_TRIPS {
+        let dir = TempDir::new(case.name);
+        let (big, vendor, network) = case.files;
+        let seed = seed_files(&dir, big, vendor, network);
+        let (img, fs_) = match case.maker {
+            Maker::Fat { kib } => (
+                make_fat(&dir, &format!("{}.img", case.name), case.opts, kib, &seed),
+                Fs::Vfat,
+            ),
+            Maker::Iso { tool } => (
+                make_iso(&dir, &format!("{}.iso", case.name), tool, case.opts, &seed),
+                Fs::Iso9660,
+            ),
+        };
+        if let Some(bytes) = case.holds {
+            let data = fs::read(&img).unwrap();
+            assert!(find(&data, bytes).is_some(), "{}: no {bytes:?}", case.name);
+        }
+        expect_nocloud(&img, case.label, fs_, &seed);
+    }
 }
 
 /// mkfs.vfat writes the label twice; mark the root-directory entry deleted
@@ -370,93 +429,6 @@ fn fat_config_drive_is_identified() {
 }
 
 // ------------------------------------------------------------ ISO volumes
-
-#[test]
-fn iso_joliet_and_rock_ridge() {
-    let dir = TempDir::new("isojr");
-    let seed = seed_files(&dir, false, true, true);
-    let img = make_iso(
-        &dir,
-        "jr.iso",
-        "genisoimage",
-        &["-V", "cidata", "-joliet", "-rock"],
-        &seed,
-    );
-    expect_nocloud(&img, "cidata", Fs::Iso9660, &seed);
-}
-
-#[test]
-fn iso_joliet_only() {
-    let dir = TempDir::new("isoj");
-    let seed = seed_files(&dir, true, false, true);
-    let img = make_iso(
-        &dir,
-        "j.iso",
-        "genisoimage",
-        &["-V", "cidata", "-joliet"],
-        &seed,
-    );
-    expect_nocloud(&img, "cidata", Fs::Iso9660, &seed);
-}
-
-#[test]
-fn iso_rock_ridge_only() {
-    let dir = TempDir::new("isor");
-    let seed = seed_files(&dir, true, true, false);
-    let img = make_iso(
-        &dir,
-        "r.iso",
-        "genisoimage",
-        &["-V", "cidata", "-rock"],
-        &seed,
-    );
-    expect_nocloud(&img, "cidata", Fs::Iso9660, &seed);
-}
-
-/// Plain ISO 9660 names cannot hold "user-data" without relaxed names; the
-/// kernel maps "USER-DATA.;1" to "user-data", and so do we.
-#[test]
-fn iso_plain_names() {
-    let dir = TempDir::new("isoplain");
-    let seed = seed_files(&dir, false, true, true);
-    let img = make_iso(
-        &dir,
-        "upper.iso",
-        "genisoimage",
-        &["-V", "CIDATA", "-l", "-relaxed-filenames"],
-        &seed,
-    );
-    assert!(find(&fs::read(&img).unwrap(), b"USER-DATA.;1").is_some());
-    expect_nocloud(&img, "CIDATA", Fs::Iso9660, &seed);
-    let img = make_iso(
-        &dir,
-        "lower.iso",
-        "genisoimage",
-        &[
-            "-V",
-            "cidata",
-            "-l",
-            "-relaxed-filenames",
-            "-allow-lowercase",
-        ],
-        &seed,
-    );
-    expect_nocloud(&img, "cidata", Fs::Iso9660, &seed);
-}
-
-#[test]
-fn iso_xorriso() {
-    let dir = TempDir::new("isoxorriso");
-    let seed = seed_files(&dir, true, true, true);
-    let img = make_iso(
-        &dir,
-        "x.iso",
-        "xorriso",
-        &["-V", "cidata", "-J", "-R"],
-        &seed,
-    );
-    expect_nocloud(&img, "cidata", Fs::Iso9660, &seed);
-}
 
 /// A 200-character Rock Ridge name does not fit beside the other RR fields
 /// in a 255-byte record, so the tools spill NM into a continuation area (CE).
@@ -953,6 +925,76 @@ fn loop_block_device() {
     expect_nocloud(Path::new(&dev), "cidata", Fs::Iso9660, &seed);
 }
 
+/// A partition of a loop device (`loopNpM`) is found by the real sysfs scan
+/// (no --device): the MBR is written here, the FAT made at its offset, the
+/// partition added with partx (root only, as the test above).
+#[test]
+fn loop_partition_is_scanned() {
+    if !is_root() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run this test as root"
+        );
+        eprintln!("NOTE loop_partition_is_scanned needs root; not run");
+        return;
+    }
+    let dir = TempDir::new("looppart");
+    let img = dir.path("disk.img");
+    let mut mbr = vec![0u8; 20 << 20];
+    // One FAT32-LBA partition (type 0x0c) from sector 2048 to the end.
+    mbr[446 + 4] = 0x0c;
+    mbr[446 + 8..446 + 12].copy_from_slice(&2048u32.to_le_bytes());
+    mbr[446 + 12..446 + 16].copy_from_slice(&(40960u32 - 2048).to_le_bytes());
+    mbr[510..512].copy_from_slice(&[0x55, 0xaa]);
+    fs::write(&img, &mbr).unwrap();
+    let img_s = img.to_str().unwrap();
+    run(
+        "mkfs.vfat",
+        &["--offset", "2048", "-n", "cidata", img_s, "19456"],
+    );
+    let seed = seed_files(&dir, false, false, false);
+    let files = stage(&dir, "src", &seed);
+    let at = format!("{img_s}@@1M");
+    let mut args = vec!["-i", at.as_str()];
+    args.extend(files.iter().map(String::as_str));
+    args.push("::/");
+    run("mcopy", &args);
+    let dev = String::from_utf8(output("losetup", &["-P", "-f", "--show", img_s])).unwrap();
+    let dev = dev.trim().to_string();
+    struct Detach(String);
+    impl Drop for Detach {
+        fn drop(&mut self) {
+            let _ = Command::new("losetup").args(["-d", &self.0]).status();
+        }
+    }
+    let _guard = Detach(dev.clone());
+    // The kernel may have scanned the table already; partx adds it if not.
+    let _ = Command::new("partx").args(["-a", &dev]).output();
+    let part = format!("{dev}p1");
+    assert!(Path::new(&part).exists(), "{part} did not appear");
+    let run_dir = dir.path("run");
+    let (code, out) = common::cloudseed([
+        "--cmdline",
+        "quiet",
+        "--no-network",
+        "--run-dir",
+        run_dir.to_str().unwrap(),
+    ]);
+    let r = common::report(&run_dir);
+    let entry = (0..r.len("devices")).find(|&i| r.str(&format!("devices.{i}.name")) == part);
+    let Some(i) = entry else {
+        panic!("{part} not scanned: {}", r.text());
+    };
+    assert_eq!(
+        r.str(&format!("devices.{i}.verdict")),
+        "nocloud",
+        "{}",
+        r.text()
+    );
+    // Other disks of the machine may hold a seed too; ours must be readable.
+    assert!(code == 0, "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 #[test]
 fn missing_device_is_an_io_error() {
     let err = read_device(Path::new("/nonexistent/cloudseed-dev"))
@@ -998,7 +1040,7 @@ fn mkcidata_round_trip_and_mtools() {
     let img = dir.path("seed.img");
     write_seed_image(&img, &seed);
     // Only the image is left behind, no temporary file.
-    let names: Vec<_> = fs::read_dir(&dir.0)
+    let names: Vec<_> = fs::read_dir(dir.root())
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
@@ -1051,7 +1093,7 @@ fn mkcidata_refuses_what_cloudseed_would_not_read() {
     let err = cloudseed::mkcidata::write_image(&img, &[("meta-data", b""), ("user-data", &big)])
         .unwrap_err();
     assert!(err.to_string().starts_with("over limit"), "{err}");
-    assert_eq!(fs::read_dir(&dir.0).unwrap().count(), 0);
+    assert_eq!(fs::read_dir(dir.root()).unwrap().count(), 0);
 }
 
 /// The kernel's own vfat driver must read what mkcidata writes. Needs root
@@ -1177,4 +1219,124 @@ fn fixture_iso_directory_loop() {
     assert_eq!(err.to_string(), "malformed iso9660 directory loop");
     let (_, found) = read_device(&fixture("iso-dir-loop.iso")).unwrap();
     assert_eq!(found.unwrap().kind, Kind::ConfigDrive);
+}
+
+// ------------------------------------------------------------------ logs
+
+/// A default `mkfs.vfat` FAT16 volume (4 reserved sectors, which fatfs
+/// remarks on): no warning in the log, whatever the command.
+#[test]
+fn default_fat16_logs_no_warning() {
+    let dir = TempDir::new("quietfat");
+    let seed = seed_files(&dir, false, false, false);
+    let img = make_fat(&dir, "f16.img", &["-n", "cidata"], 32768, &seed);
+    assert_eq!(&fs::read(&img).unwrap()[54..59], b"FAT16");
+    let img_s = img.to_str().unwrap();
+    let (code, out) = common::cloudseed(["probe", img_s]);
+    assert_eq!(code, 0);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "probe stderr");
+    let run_dir = dir.path("run");
+    let run_s = run_dir.to_str().unwrap();
+    let (code, out) = common::cloudseed([
+        "--cmdline",
+        "quiet",
+        "--no-network",
+        "--run-dir",
+        run_s,
+        "--device",
+        img_s,
+    ]);
+    assert_eq!(code, 0);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.lines().all(|l| l.starts_with("cloudseed: info: ")),
+        "{stderr}"
+    );
+    assert_eq!(common::report(&run_dir).str("devices.0.verdict"), "nocloud");
+}
+
+/// A FAT root directory full of broken long-name entries: fatfs remarks on
+/// each, but one device writes at most `MAX_LINES_PER_DEVICE` lines, even
+/// at debug level, and none above debug.
+#[test]
+fn hostile_fat_log_lines_are_capped() {
+    use cloudseed::logger::MAX_LINES_PER_DEVICE;
+    let dir = TempDir::new("loudfat");
+    let seed = seed_files(&dir, false, false, false);
+    let img = make_fat(&dir, "bad.img", &["-n", "cidata"], 32768, &seed);
+    let mut d = fs::read(&img).unwrap();
+    assert_eq!(&d[54..59], b"FAT16", "mkfs.vfat's default at 32 MiB");
+    let u16_at = |d: &[u8], o: usize| u16::from_le_bytes([d[o], d[o + 1]]) as usize;
+    let (bps, reserved, fats) = (u16_at(&d, 11), u16_at(&d, 14), d[16] as usize);
+    let (entries, fat_sectors) = (u16_at(&d, 17), u16_at(&d, 22));
+    let root = (reserved + fats * fat_sectors) * bps;
+    // Entry 0 is the label, then long-name + short entry per seed file.
+    let used = (1..entries).find(|i| d[root + i * 32] == 0).unwrap();
+    for i in used..entries {
+        let e = &mut d[root + i * 32..root + i * 32 + 32];
+        e.fill(0);
+        if i % 2 == 1 {
+            // A long-name piece "2 of 2" whose checksum matches nothing.
+            e[0] = 0x42;
+            e[1..11].copy_from_slice(b"a\0b\0c\0d\0e\0");
+            e[11] = 0x0f;
+            e[13] = i as u8;
+        } else {
+            e[..11].copy_from_slice(format!("X{i:07}TXT").as_bytes());
+            e[11] = 0x20;
+        }
+    }
+    fs::write(&img, &d).unwrap();
+    let img_s = img.to_str().unwrap();
+    let run_dir = dir.path("run");
+    let run_s = run_dir.to_str().unwrap();
+    let (code, out) = common::cloudseed([
+        "-v",
+        "--cmdline",
+        "quiet",
+        "--no-network",
+        "--run-dir",
+        run_s,
+        "--device",
+        img_s,
+    ]);
+    assert_eq!(code, 0);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let fatfs: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("checksum mismatch") || l.contains("lfn"))
+        .collect();
+    assert!(
+        !fatfs.is_empty(),
+        "the image no longer upsets fatfs: {stderr}"
+    );
+    assert!(
+        fatfs.iter().all(|l| l.starts_with("cloudseed: debug: ")),
+        "{stderr}"
+    );
+    assert!(
+        fatfs.len() < MAX_LINES_PER_DEVICE,
+        "{} fatfs lines: {stderr}",
+        fatfs.len()
+    );
+    assert!(stderr.contains("the rest are dropped"), "{stderr}");
+    assert!(
+        stderr.lines().count() < MAX_LINES_PER_DEVICE + 8,
+        "{stderr}"
+    );
+    // Without -v: nothing from fatfs at all.
+    let (_, out) = common::cloudseed([
+        "--cmdline",
+        "quiet",
+        "--no-network",
+        "--run-dir",
+        run_s,
+        "--device",
+        img_s,
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.lines().all(|l| l.starts_with("cloudseed: info: ")),
+        "{stderr}"
+    );
 }

@@ -8,13 +8,13 @@
 
 use crate::error::{Error, Result};
 use crate::net::resolve::Resolver;
-use crate::report::Report;
+use crate::report::{AttemptKind, Outcome, Report};
 use crate::sys;
 use crate::time::{self, Deadline};
 use crate::url::{Scheme, Url};
 use log::{debug, info};
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::time::Duration;
 
 /// Largest body we hold (same cap as a seed file on a volume).
@@ -29,6 +29,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
 const BACKOFF_BASE: Duration = Duration::from_millis(500);
 const BACKOFF_CAP: Duration = Duration::from_secs(8);
+/// The longest `Retry-After` honoured: a server asking for more gets this
+/// (and the overall deadline still decides whether there is a retry at all).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 pub enum Body {
     Found(Vec<u8>),
@@ -377,54 +380,53 @@ fn read_some<S: Read>(stream: &mut S, buf: &mut [u8], url: &Url) -> Result<usize
     }
 }
 
-/// Ends in a short lower-case cause ("refused", "reset" …) that the report
-/// keeps as the attempt's outcome.
-fn io_error(op: &str, url: &Url, e: io::Error) -> Error {
+/// A socket error of one HTTP step: `Timeout` for a timeout, `Interrupted`
+/// for a caught signal, else `Io` keeping the `io::Error`, whose kind the
+/// report's outcome is read from (`outcome_of`).
+fn io_error(op: &'static str, url: &Url, e: io::Error) -> Error {
     use io::ErrorKind as K;
-    let cause = match e.kind() {
-        K::TimedOut | K::WouldBlock => return Error::timeout(format!("http {op} {url}")),
-        K::ConnectionRefused => "refused".to_string(),
-        K::ConnectionReset => "reset".to_string(),
-        K::ConnectionAborted => "aborted".to_string(),
-        K::BrokenPipe => "broken pipe".to_string(),
-        K::HostUnreachable | K::NetworkUnreachable => "unreachable".to_string(),
-        _ => e.to_string().to_ascii_lowercase(),
-    };
-    Error::net(format!("http {op} {url}: {cause}"))
+    if matches!(e.kind(), K::TimedOut | K::WouldBlock) {
+        return Error::timeout(format!("http {op} {url}"));
+    }
+    Error::io(format!("http {op}"), url, e)
 }
 
 /// A TCP stream whose every read and write is bounded by both a per-call
 /// timeout and the overall deadline; past the deadline it reports TimedOut.
+/// Reads wait in `sys::poll_readable`, so SIGTERM ends a slow body at once.
 struct Bounded {
     tcp: TcpStream,
     deadline: Deadline,
 }
 
 impl Bounded {
-    fn arm(&self, write: bool) -> io::Result<()> {
+    fn left(&self) -> io::Result<Duration> {
+        sys::interrupted()?;
         let left = self.deadline.remaining(sys::now());
         if left.is_zero() {
             return Err(io::ErrorKind::TimedOut.into());
         }
-        let t = Some(left.min(READ_TIMEOUT));
-        if write {
-            self.tcp.set_write_timeout(t)
-        } else {
-            self.tcp.set_read_timeout(t)
-        }
+        Ok(left.min(READ_TIMEOUT))
     }
 }
 
 impl Read for Bounded {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.arm(false)?;
+        use std::os::fd::AsFd;
+        let t = self.left()?;
+        if !sys::poll_readable(&[self.tcp.as_fd()], t)?[0] {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        // Readable: this read does not block (the timeout is a backstop).
+        self.tcp.set_read_timeout(Some(t))?;
         self.tcp.read(buf)
     }
 }
 
 impl Write for Bounded {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.arm(true)?;
+        let t = self.left()?;
+        self.tcp.set_write_timeout(Some(t))?;
         self.tcp.write(buf)
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -439,8 +441,8 @@ fn attempt(url: &Url, ip: std::net::Ipv4Addr, deadline: Deadline) -> Result<Resp
     if left.is_zero() {
         return Err(Error::timeout(format!("http connect to {url}")));
     }
-    let addr = SocketAddr::from((ip, url.port));
-    let tcp = TcpStream::connect_timeout(&addr, left.min(CONNECT_TIMEOUT))
+    let addr = std::net::SocketAddrV4::new(ip, url.port);
+    let tcp = sys::tcp_connect(addr, left.min(CONNECT_TIMEOUT))
         .map_err(|e| io_error("connect to", url, e))?;
     let _ = tcp.set_nodelay(true);
     fetch_once(Bounded { tcp, deadline }, url, MAX_BODY)
@@ -457,8 +459,9 @@ enum Next {
 fn judge(url: &Url, r: Result<Response>) -> Next {
     let resp = match r {
         Ok(resp) => resp,
-        // A single attempt's timeout, a reset, a cut body: worth another go.
-        Err(e @ (Error::Timeout { .. } | Error::Net { .. } | Error::Truncated { .. })) => {
+        // A single attempt's timeout, a refused or reset connection, a cut
+        // body: worth another go. A signal, or bytes we refuse, are not.
+        Err(e @ (Error::Timeout { .. } | Error::Io { .. } | Error::Truncated { .. })) => {
             return Next::Retry(e, None)
         }
         Err(e) => return Next::Done(Err(e)),
@@ -484,26 +487,32 @@ fn judge(url: &Url, r: Result<Response>) -> Next {
     }
 }
 
-/// The report's short word for one attempt: the status, or what went wrong.
-fn outcome_of(r: &Result<Response>) -> String {
+/// The report's word for one attempt: the status, or what went wrong, from
+/// the error's kind (and a socket error's `io::ErrorKind`), never its text.
+fn outcome_of(r: &Result<Response>) -> Outcome {
+    use crate::error::ErrorKind as K;
     match r {
-        Ok(resp) => resp.head.status.to_string(),
-        Err(Error::Timeout { .. }) => "timeout".into(),
-        // io_error puts the cause last.
-        Err(Error::Net { what }) => what.rsplit(": ").next().unwrap_or(what).to_string(),
-        Err(Error::Truncated { .. }) => "truncated".into(),
-        Err(Error::Limit { .. }) => "over limit".into(),
-        Err(Error::Malformed { .. }) => "malformed".into(),
-        Err(Error::Unsupported { .. }) => "unsupported".into(),
-        Err(e) => e.to_string(),
+        Ok(resp) => Outcome::Status(resp.head.status),
+        Err(Error::Io { source, .. }) => Outcome::of_io(source.kind()),
+        Err(e) => match e.kind() {
+            K::Timeout => Outcome::Timeout,
+            K::Truncated => Outcome::Truncated,
+            K::Limit => Outcome::OverLimit,
+            K::Malformed => Outcome::Malformed,
+            K::Unsupported => Outcome::Unsupported,
+            K::Interrupted => Outcome::Interrupted,
+            K::Io | K::Net | K::Panicked | K::Integrity => Outcome::Failed,
+        },
     }
 }
 
 /// Exponential backoff with jitter; a server's Retry-After (delta-seconds)
-/// raises it but never lowers it, so "Retry-After: 0" is no busy loop.
+/// raises it but never lowers it, so "Retry-After: 0" is no busy loop, and
+/// never past `MAX_RETRY_AFTER`.
 fn retry_delay(retries: u32, retry_after: Option<u64>, jitter: u32) -> Duration {
     let backoff = time::backoff(retries, BACKOFF_BASE, BACKOFF_CAP, jitter);
-    backoff.max(Duration::from_secs(retry_after.unwrap_or(0)))
+    let asked = Duration::from_secs(retry_after.unwrap_or(0)).min(MAX_RETRY_AFTER);
+    backoff.max(asked)
 }
 
 fn check_scheme(url: &Url) -> Result<()> {
@@ -544,7 +553,7 @@ pub fn get(
         let ms = end.since(start).as_millis() as u64;
         let outcome = outcome_of(&r);
         debug!("http: GET {current}: {outcome} in {ms} ms");
-        report.attempt("http", current.to_string(), ms, outcome);
+        report.attempt(AttemptKind::Http, current.to_string(), ms, outcome);
         let (err, retry_after) = match judge(&current, r) {
             Next::Done(Ok(body)) => {
                 if let Body::Found(b) = &body {
@@ -583,7 +592,7 @@ pub fn get(
             return Err(err);
         }
         debug!("http: {current}: {err}; retry in {} ms", delay.as_millis());
-        std::thread::sleep(delay);
+        sys::sleep(delay).map_err(|e| io_error("wait to retry", &current, e))?;
     }
 }
 
@@ -844,6 +853,36 @@ mod tests {
     }
 
     #[test]
+    fn outcomes_come_from_error_kinds() {
+        let u = url("http://h/x");
+        let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
+        let e = io_error("connect to", &u, refused);
+        assert_eq!(
+            e.to_string(),
+            "http connect to http://h/x: connection refused"
+        );
+        assert_eq!(outcome_of(&Err(e)), Outcome::Refused);
+        let e = io_error("read from", &u, io::ErrorKind::ConnectionReset.into());
+        assert!(matches!(judge(&u, Err(e)), Next::Retry(..)));
+        let e = io_error("read from", &u, io::ErrorKind::TimedOut.into());
+        assert_eq!(outcome_of(&Err(e)), Outcome::Timeout);
+        let sig = io::Error::other(crate::error::Signal::Term);
+        let e = io_error("read from", &u, sig);
+        assert_eq!(outcome_of(&Err(e)), Outcome::Interrupted);
+        let sig = io::Error::other(crate::error::Signal::Term);
+        assert!(matches!(
+            judge(&u, Err(io_error("read from", &u, sig))),
+            Next::Done(Err(Error::Interrupted { .. }))
+        ));
+        // A message that merely ends in a cause word is no longer parsed.
+        assert_eq!(outcome_of(&Err(Error::net("x: refused"))), Outcome::Failed);
+        assert_eq!(
+            outcome_of(&Err(Error::limit("http body over 16 MiB"))),
+            Outcome::OverLimit
+        );
+    }
+
+    #[test]
     fn retry_delays() {
         // jitter 125 = no jitter at 500 ms (a quarter is 125).
         assert_eq!(retry_delay(0, None, 125), Duration::from_millis(500));
@@ -851,7 +890,9 @@ mod tests {
         assert_eq!(retry_delay(9, None, 2000), BACKOFF_CAP);
         assert_eq!(retry_delay(0, Some(3), 0), Duration::from_secs(3));
         assert_eq!(retry_delay(3, Some(0), 1000), Duration::from_secs(4));
-        assert_eq!(retry_delay(0, Some(u64::MAX), 0).as_secs(), u64::MAX);
+        assert_eq!(retry_delay(0, Some(60), 0), MAX_RETRY_AFTER);
+        assert_eq!(retry_delay(0, Some(61), 0), MAX_RETRY_AFTER);
+        assert_eq!(retry_delay(0, Some(u64::MAX), 0), MAX_RETRY_AFTER);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::cmdline::{Autoconf, Cmdline, IpArg, NetworkPolicy};
 use crate::dhcp::{self, Lease};
 use crate::error::{Error, Result};
 use crate::paths::Paths;
-use crate::report::{NetworkEntry, Report};
+use crate::report::{Left, NetworkEntry, Report};
 use crate::seed::Seed;
 use crate::sys;
 use crate::time::Deadline;
@@ -80,6 +80,10 @@ pub fn run(
     report: &mut Report,
 ) -> Outcome {
     let mut out = Outcome::default();
+    // After SIGTERM/SIGINT, do not start: nothing was configured yet.
+    if let Some(signal) = sys::caught_signal() {
+        return failed(req, report, Error::interrupted(signal));
+    }
     let now = sys::now();
     let work = deadline.min_after(
         now,
@@ -102,7 +106,7 @@ pub fn run(
     };
     let mut entry = entry_of(&up);
     if matches!(up.source, Source::Reused) {
-        entry.left = Some("kept".into());
+        entry.left = Some(Left::Kept);
     } else if keep {
         let mut conf = klibc_conf(&up);
         if conf.hostname.is_empty() {
@@ -114,14 +118,14 @@ pub fn run(
                 .unwrap_or_default();
         }
         out.klibc_conf = Some((up.link.name.clone(), klibc::render(&conf)));
-        entry.left = Some("kept".into());
+        entry.left = Some(Left::Kept);
         info!("network: keeping {}", up.link.name);
     } else {
         if let Source::Dhcp(s, _) = &mut up.source {
             packet::release(s);
         }
         iface::undo(&mut rtnl, &up.applied, deadline);
-        entry.left = Some("torn down".into());
+        entry.left = Some(Left::TornDown);
         info!("network: tore down {}", up.link.name);
     }
     report.network = Some(entry);

@@ -7,7 +7,7 @@ use crate::cmdline::Mac;
 use crate::dhcp::{self, Client, Event, Lease, Transmit};
 use crate::error::{Error, Result};
 use crate::net::rtnl::{Events, Rtnl};
-use crate::report::Report;
+use crate::report::{AttemptKind, Outcome, Report};
 use crate::sys;
 use crate::time::{Deadline, Instant};
 use crate::wire::{dhcpv4, ipv4, udp};
@@ -118,10 +118,10 @@ pub fn acquire(
         if deadline.expired(now) {
             for s in &sessions {
                 report.attempt(
-                    "dhcp",
+                    AttemptKind::Dhcp,
                     &s.link.name,
                     now.since(s.started).as_millis() as u64,
-                    "timeout",
+                    Outcome::Timeout,
                 );
             }
             return Err(if sessions.is_empty() {
@@ -176,7 +176,12 @@ pub fn acquire(
                     }
                     Some(Event::Nak { server }) => {
                         let ms = now.since(s.started).as_millis() as u64;
-                        report.attempt("dhcp", &s.link.name, ms, format!("nak from {server}"));
+                        report.attempt(
+                            AttemptKind::Dhcp,
+                            &s.link.name,
+                            ms,
+                            Outcome::Nak { server },
+                        );
                     }
                     Some(Event::Bound(lease)) => {
                         let ms = now.since(s.started).as_millis() as u64;
@@ -184,12 +189,17 @@ pub fn acquire(
                             "dhcp: bound {}/{} on {} in {ms} ms",
                             lease.address, lease.prefix, s.link.name
                         );
-                        report.attempt("dhcp", &s.link.name, ms, "bound");
+                        report.attempt(AttemptKind::Dhcp, &s.link.name, ms, Outcome::Bound);
                         let winner = i;
                         for (j, other) in sessions.iter().enumerate() {
                             if j != winner {
                                 let ms = now.since(other.started).as_millis() as u64;
-                                report.attempt("dhcp", &other.link.name, ms, "dropped");
+                                report.attempt(
+                                    AttemptKind::Dhcp,
+                                    &other.link.name,
+                                    ms,
+                                    Outcome::Dropped,
+                                );
                             }
                         }
                         let s = sessions.swap_remove(winner);

@@ -3,7 +3,7 @@
 //! The packet work is in `wire::dns`; this is only sockets and timing.
 
 use crate::error::{Error, Result};
-use crate::report::Report;
+use crate::report::{AttemptKind, Outcome, Report};
 use crate::sys;
 use crate::time::Deadline;
 use crate::wire::dns::{self, Reply};
@@ -27,10 +27,10 @@ pub struct Resolver {
 enum Step {
     Answer(Vec<Ipv4Addr>),
     /// Final for the name: NXDOMAIN or no A record.
-    Final(&'static str, Error),
+    Final(Outcome, Error),
     /// Try the next server (timeout, SERVFAIL, refused …); `dead` = never ask it again.
     Next {
-        outcome: &'static str,
+        outcome: Outcome,
         dead: bool,
     },
 }
@@ -74,17 +74,17 @@ impl Resolver {
                 let ms = sys::now().since(start).as_millis() as u64;
                 match step {
                     Step::Answer(addrs) => {
-                        report.attempt("dns", host, ms, "ok");
+                        report.attempt(AttemptKind::Dns, host, ms, Outcome::Ok);
                         info!("dns: {host} is {} (via {server}, {ms} ms)", addrs[0]);
                         return Ok(addrs[0]);
                     }
                     Step::Final(outcome, e) => {
-                        report.attempt("dns", host, ms, outcome);
+                        report.attempt(AttemptKind::Dns, host, ms, outcome);
                         return Err(e);
                     }
                     Step::Next { outcome, dead: d } => {
                         debug!("dns: {host} via {server}: {outcome}");
-                        report.attempt("dns", host, ms, outcome);
+                        report.attempt(AttemptKind::Dns, host, ms, outcome);
                         dead[i] = d;
                     }
                 }
@@ -107,18 +107,18 @@ fn query(addr: SocketAddrV4, host: &str, until: Deadline) -> Step {
         Ok(s) => s,
         Err(_) => {
             return Step::Next {
-                outcome: "socket error",
+                outcome: Outcome::SocketError,
                 dead: true,
             }
         }
     };
     // build_query was validated by the caller.
     let Ok(q) = dns::build_query(id, host) else {
-        return Step::Final("bad name", Error::malformed("dns name"));
+        return Step::Final(Outcome::BadName, Error::malformed("dns name"));
     };
     if sock.send(&q).is_err() {
         return Step::Next {
-            outcome: "send failed",
+            outcome: Outcome::SendFailed,
             dead: false,
         };
     }
@@ -127,9 +127,21 @@ fn query(addr: SocketAddrV4, host: &str, until: Deadline) -> Step {
         let left = until.remaining(sys::now());
         if left.is_zero() || sock.set_read_timeout(Some(left)).is_err() {
             return Step::Next {
-                outcome: "timeout",
+                outcome: Outcome::Timeout,
                 dead: false,
             };
+        }
+        // Waits in sys::poll_readable, so SIGTERM/SIGINT ends it at once.
+        match sys::poll_readable(&[std::os::fd::AsFd::as_fd(&sock)], left) {
+            Ok(r) if r[0] => {}
+            Ok(_) => continue,
+            Err(e) => {
+                let why = match crate::error::signal_of(&e) {
+                    Some(_) => Outcome::Interrupted,
+                    None => Outcome::Failed,
+                };
+                return Step::Final(why, Error::io("poll", "dns", e));
+            }
         }
         let n = match sock.recv(&mut buf) {
             Ok(n) => n,
@@ -140,7 +152,7 @@ fn query(addr: SocketAddrV4, host: &str, until: Deadline) -> Step {
                 ) =>
             {
                 return Step::Next {
-                    outcome: "timeout",
+                    outcome: Outcome::Timeout,
                     dead: false,
                 };
             }
@@ -148,7 +160,7 @@ fn query(addr: SocketAddrV4, host: &str, until: Deadline) -> Step {
             // ICMP port unreachable on the connected socket.
             Err(_) => {
                 return Step::Next {
-                    outcome: "refused",
+                    outcome: Outcome::Refused,
                     dead: false,
                 }
             }
@@ -156,23 +168,26 @@ fn query(addr: SocketAddrV4, host: &str, until: Deadline) -> Step {
         match dns::parse_response(&buf[..n], id, host) {
             Ok(Reply::Addrs(a)) => return Step::Answer(a),
             Ok(Reply::NoName) => {
-                return Step::Final("nxdomain", Error::net(format!("dns: {host}: no such name")))
+                return Step::Final(
+                    Outcome::NoSuchName,
+                    Error::net(format!("dns: {host}: no such name")),
+                )
             }
             Ok(Reply::NoData) => {
                 return Step::Final(
-                    "no data",
+                    Outcome::NoData,
                     Error::net(format!("dns: {host}: no address record")),
                 )
             }
             Ok(Reply::Truncated) => {
                 return Step::Next {
-                    outcome: "truncated",
+                    outcome: Outcome::Truncated,
                     dead: true,
                 }
             }
             Ok(Reply::ServerError(_)) => {
                 return Step::Next {
-                    outcome: "server error",
+                    outcome: Outcome::ServerError,
                     dead: false,
                 }
             }

@@ -47,7 +47,8 @@ impl Rtnl {
                 return Err(Error::timeout("rtnetlink reply"));
             }
             let Some(n) = sys::recv(self.fd.as_fd(), &mut self.buf).map_err(io("recv"))? else {
-                sys::poll_readable(&[self.fd.as_fd()], deadline.remaining(now))
+                // The kernel answers at once; teardown after SIGTERM needs it.
+                sys::poll_readable_through_signals(&[self.fd.as_fd()], deadline.remaining(now))
                     .map_err(io("poll"))?;
                 continue;
             };

@@ -104,6 +104,12 @@ pub fn read_image_bytes(data: &[u8]) -> Result<(Option<Volume>, Option<Found>)> 
     read_volume(std::io::Cursor::new(data))
 }
 
+/// [`read_device`] over any image reader (the FAT32 fuzz target's sparse
+/// template with mutated regions).
+pub fn read_image<R: Read + Seek>(disk: R) -> Result<(Option<Volume>, Option<Found>)> {
+    read_volume(disk)
+}
+
 /// The NoCloud file names, in the order of `Seed::from_files`.
 pub(crate) const SEED_FILES: [&str; 4] =
     ["meta-data", "user-data", "vendor-data", "network-config"];

@@ -4,19 +4,23 @@
 //!
 //! Record: tag:u8 len:u32le body, where len is the body's length (so the
 //! reader can reserve the whole record at once) and the body is, by tag,
-//!   `E` bytes(message) | `P` bytes(message) | `R` volume found
+//!   `E` error | `P` error | `R` volume found
 //!   (`P` is an error after which the helper ends: it panicked, and release
 //!   builds abort on panic, so the process boundary is what contains it)
+//!   error  = kind:u8 (index in `ErrorKind::ALL`), then by kind
+//!            Io: bytes(op) bytes(path) os:i32le (-1: none) bytes(message)
+//!            Interrupted: signal:u8 | any other: bytes(what)
 //!   volume = 0 | 1 fs:u8 bytes(label)
 //!   found  = 0 | 1 (NoCloud) seed | 2 (ConfigDrive)
 //!   seed   = bytes(meta-data) bytes(user-data) opt(vendor-data) opt(network-config)
 //!   bytes  = len:u32le data,  opt = 0 | 1 bytes
 
 use super::{Found, Fs, Kind, Seed, Volume, MAX_FILE_BYTES};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result, Signal};
 
-/// What `read_device` said about one device, errors as their message.
-pub type Probe = std::result::Result<(Option<Volume>, Option<Found>), String>;
+/// What `read_device` said about one device; the error keeps its kind
+/// across the pipe.
+pub type Probe = std::result::Result<(Option<Volume>, Option<Found>), Error>;
 
 fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(&(b.len() as u32).to_le_bytes());
@@ -48,17 +52,32 @@ fn finish(out: &mut [u8], body: usize) {
     out[body - 4..body].copy_from_slice(&len.to_le_bytes());
 }
 
+fn put_error(out: &mut Vec<u8>, e: &Error) {
+    let kind = ErrorKind::ALL.iter().position(|k| *k == e.kind());
+    out.push(kind.unwrap_or(0) as u8);
+    match e {
+        Error::Io { op, path, source } => {
+            put_bytes(out, op.as_bytes());
+            put_bytes(out, path.as_bytes());
+            out.extend_from_slice(&source.raw_os_error().unwrap_or(-1).to_le_bytes());
+            put_bytes(out, source.to_string().as_bytes());
+        }
+        Error::Interrupted { signal } => out.push(signal.number() as u8),
+        e => put_bytes(out, e.what().unwrap_or("").as_bytes()),
+    }
+}
+
 /// The record a helper writes from its panic hook, just before it aborts.
-pub fn encode_fatal(msg: &str, out: &mut Vec<u8>) {
+pub fn encode_fatal(e: &Error, out: &mut Vec<u8>) {
     let body = begin(out, b'P');
-    put_bytes(out, msg.as_bytes());
+    put_error(out, e);
     finish(out, body);
 }
 
 pub fn encode(p: &Probe, out: &mut Vec<u8>) {
     let body = begin(out, if p.is_ok() { b'R' } else { b'E' });
     match p {
-        Err(msg) => put_bytes(out, msg.as_bytes()),
+        Err(e) => put_error(out, e),
         Ok((vol, found)) => {
             match vol {
                 None => out.push(0),
@@ -100,6 +119,11 @@ impl<'a> Reader<'a> {
         let b = *self.buf.get(self.pos)?;
         self.pos += 1;
         Some(b)
+    }
+    fn i32(&mut self) -> Option<i32> {
+        let b = self.buf.get(self.pos..self.pos + 4)?;
+        self.pos += 4;
+        Some(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
     fn bytes(&mut self) -> Result<Option<&'a [u8]>> {
         let Some(len) = self.buf.get(self.pos..self.pos + 4) else {
@@ -178,7 +202,35 @@ fn parse(tag: u8, body: &[u8]) -> Result<Probe> {
     }
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let probe = match tag {
-        b'E' | b'P' => Err(text(need!(r.bytes()?))),
+        b'E' | b'P' => {
+            let kind = *ErrorKind::ALL
+                .get(usize::from(need!(r.u8())))
+                .ok_or_else(|| Error::malformed("probe record: bad error kind"))?;
+            Err(match kind {
+                ErrorKind::Io => {
+                    let op = text(need!(r.bytes()?));
+                    let path = text(need!(r.bytes()?));
+                    let os = need!(r.i32());
+                    let msg = text(need!(r.bytes()?));
+                    let source = match os {
+                        -1 => std::io::Error::other(msg),
+                        code => std::io::Error::from_raw_os_error(code),
+                    };
+                    Error::Io {
+                        op: op.into(),
+                        path,
+                        source,
+                    }
+                }
+                ErrorKind::Interrupted => {
+                    let signal = Signal::from_raw(i32::from(need!(r.u8())))
+                        .ok_or_else(|| Error::malformed("probe record: bad signal"))?;
+                    Error::interrupted(signal)
+                }
+                kind => Error::with_what(kind, text(need!(r.bytes()?)))
+                    .ok_or_else(|| Error::malformed("probe record: bad error kind"))?,
+            })
+        }
         b'R' => {
             let vol = match need!(r.u8()) {
                 0 => None,
@@ -246,7 +298,15 @@ mod tests {
             label: "cidata".into(),
         };
         vec![
-            Err("malformed cidata volume has no user-data".into()),
+            Err(Error::malformed("cidata volume has no user-data")),
+            Err(Error::io(
+                "read",
+                "/dev/vdb",
+                std::io::Error::from_raw_os_error(5),
+            )),
+            Err(Error::io("open", "/dev/sr0", std::io::Error::other("odd"))),
+            Err(Error::interrupted(Signal::Term)),
+            Err(Error::timeout("no answer in 10000 ms")),
             Ok((None, None)),
             Ok((
                 Some(Volume {
@@ -304,10 +364,12 @@ mod tests {
         }
         assert_eq!(pos, stream.len());
         let mut fatal = Vec::new();
-        encode_fatal("internal panic contained: x", &mut fatal);
+        encode_fatal(&Error::panicked("x"), &mut fatal);
         let d = decode(&fatal).unwrap().unwrap();
         assert!(d.last);
-        assert_eq!(d.probe, Err("internal panic contained: x".to_string()));
+        let e = d.probe.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Panicked);
+        assert_eq!(e.to_string(), "internal panic contained: x");
     }
 
     #[test]
@@ -316,7 +378,9 @@ mod tests {
         assert!(decode(&[b'R', 1, 0, 0, 0, 7]).is_err());
         assert!(decode(&[b'R', 2, 0, 0, 0, 0, 1]).is_err()); // found without a volume
         assert!(decode(&[b'R', 3, 0, 0, 0, 0, 0, 9]).is_err()); // trailing bytes
-        assert!(decode(&[b'E', 4, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]).is_err());
+        assert!(decode(&[b'E', 5, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff]).is_err());
+        assert!(decode(&[b'E', 1, 0, 0, 0, 200]).is_err()); // no such kind
+        assert!(decode(&[b'E', 2, 0, 0, 0, 9, 99]).is_err()); // no such signal
         assert!(decode(&[b'E', 0xff, 0xff, 0xff, 0xff]).is_err());
         let mut x: u32 = 7;
         for _ in 0..5000 {

@@ -333,56 +333,19 @@ pub fn parse_classless_routes(mut v: &[u8]) -> Option<Vec<Route>> {
     Some(out)
 }
 
-/// RFC 3397: a list of DNS names, compression pointers allowed but only
-/// backwards into the option itself, so a hostile option cannot loop.
+/// RFC 3397: a list of DNS names, read by the one DNS name reader
+/// (`dns::labels`): compression pointers only strictly backwards into the
+/// option itself, so a hostile option cannot loop.
 pub fn parse_domain_search(v: &[u8]) -> Option<Vec<String>> {
     let mut out = Vec::new();
     let mut pos = 0usize;
     while pos < v.len() {
-        let (name, next) = read_name(v, pos)?;
-        out.push(name);
+        let (labels, next) = crate::wire::dns::labels(v, pos).ok()?;
+        let labels: Vec<_> = labels.iter().map(|l| String::from_utf8_lossy(l)).collect();
+        out.push(labels.join("."));
         pos = next;
     }
     Some(out)
-}
-
-/// Reads a name at `start`; returns it and the offset after it.
-fn read_name(v: &[u8], start: usize) -> Option<(String, usize)> {
-    let mut labels: Vec<String> = Vec::new();
-    let mut pos = start;
-    let mut end_after = None;
-    // Each pointer must go strictly backwards, so this terminates; the bound
-    // on total length keeps the output small.
-    let mut limit = start;
-    loop {
-        let len = *v.get(pos)?;
-        match len {
-            0 => {
-                let next = end_after.unwrap_or(pos + 1);
-                return Some((labels.join("."), next));
-            }
-            l if l & 0xc0 == 0xc0 => {
-                let lo = *v.get(pos + 1)?;
-                let target = (usize::from(l & 0x3f) << 8) | usize::from(lo);
-                if target >= limit {
-                    return None;
-                }
-                end_after.get_or_insert(pos + 2);
-                limit = target;
-                pos = target;
-            }
-            l if l & 0xc0 == 0 => {
-                let l = usize::from(l);
-                let label = v.get(pos + 1..pos + 1 + l)?;
-                labels.push(String::from_utf8_lossy(label).into_owned());
-                if labels.iter().map(|s| s.len() + 1).sum::<usize>() > 255 {
-                    return None;
-                }
-                pos += 1 + l;
-            }
-            _ => return None,
-        }
-    }
 }
 
 impl Options {

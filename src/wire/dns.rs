@@ -1,9 +1,12 @@
 //! DNS messages (RFC 1035), just enough for a stub resolver asking one `A`
 //! question: build the query, check that a reply answers it, follow CNAMEs.
 //!
-//! Compression pointers may only point backwards (before the label that holds
-//! them), so name decoding always terminates: no loop is possible by
-//! construction, as in smoltcp.
+//! `labels` is the one reader of wire-format names, also used for DHCP
+//! option 119 (RFC 3397). A compression pointer must point strictly before
+//! the start of the run of labels that holds it (not merely before the
+//! pointer itself: `[2,'a','b',0xC0,12]` at offset 12 would cycle), so every
+//! jump lowers that bound and decoding ends after at most one pass per
+//! byte; the 255-octet name cap bounds the output.
 
 use crate::error::{Error, Result};
 use std::net::Ipv4Addr;
@@ -137,41 +140,34 @@ pub fn build_query(id: u16, name: &str) -> Result<Vec<u8>> {
     Ok(q)
 }
 
-/// Reads the (possibly compressed) name at `pos`; returns it lower-cased with
-/// dots, and the offset just after it in the uncompressed stream.
-fn read_name(msg: &[u8], pos: usize) -> Result<(String, usize)> {
-    let mut name = String::new();
+/// Reads the (possibly compressed) name at `pos` of `msg` (a whole DNS
+/// message, or a whole DHCP option 119 value): its labels as raw bytes, and
+/// the offset just after the name in the uncompressed stream. Pointers go
+/// strictly backwards from the start of the current run of labels; the name
+/// is at most 255 octets on the wire (RFC 1035 2.3.4).
+pub fn labels(msg: &[u8], pos: usize) -> Result<(Vec<&[u8]>, usize)> {
+    let mut out: Vec<&[u8]> = Vec::new();
+    let mut wire = 1; // the root label
     let mut at = pos;
+    // Where the current run of labels started: a pointer must go before it.
+    let mut run_start = pos;
     // Where parsing resumes once the name ends: set by the first pointer.
     let mut resume = None;
     loop {
         let len = *msg.get(at).ok_or_else(|| Error::truncated("dns name"))?;
         match len & 0xc0 {
-            0x00 if len == 0 => {
-                let end = resume.unwrap_or(at + 1);
-                return Ok((name, end));
-            }
+            0x00 if len == 0 => return Ok((out, resume.unwrap_or(at + 1))),
             0x00 => {
                 let start = at + 1;
                 let end = start + len as usize;
                 let label = msg
                     .get(start..end)
                     .ok_or_else(|| Error::truncated("dns label"))?;
-                if !name.is_empty() {
-                    name.push('.');
-                }
-                // Non-ASCII bytes cannot match a host name we asked for;
-                // map them to '?' so the comparison simply fails.
-                name.extend(label.iter().map(|&b| {
-                    if b.is_ascii_graphic() && b != b'.' {
-                        b.to_ascii_lowercase() as char
-                    } else {
-                        '?'
-                    }
-                }));
-                if name.len() > MAX_NAME {
+                wire += 1 + label.len();
+                if wire > MAX_NAME {
                     return Err(Error::limit("dns name longer than 255"));
                 }
+                out.push(label);
                 at = end;
             }
             0xc0 => {
@@ -179,16 +175,38 @@ fn read_name(msg: &[u8], pos: usize) -> Result<(String, usize)> {
                     .get(at + 1)
                     .ok_or_else(|| Error::truncated("dns pointer"))?;
                 let target = (((len & 0x3f) as usize) << 8) | lo as usize;
-                // Only strictly backwards: every jump lowers `at`, so this ends.
-                if target >= at {
+                // Strictly before this run: every jump lowers `run_start`.
+                if target >= run_start {
                     return Err(Error::malformed("dns forward compression pointer"));
                 }
                 resume.get_or_insert(at + 2);
+                run_start = target;
                 at = target;
             }
             _ => return Err(Error::malformed("dns label type")),
         }
     }
+}
+
+/// The name at `pos`, lower-cased with dots, and the offset after it.
+fn read_name(msg: &[u8], pos: usize) -> Result<(String, usize)> {
+    let (labels, end) = labels(msg, pos)?;
+    let mut name = String::new();
+    for label in labels {
+        if !name.is_empty() {
+            name.push('.');
+        }
+        // Non-ASCII bytes cannot match a host name we asked for;
+        // map them to '?' so the comparison simply fails.
+        name.extend(label.iter().map(|&b| {
+            if b.is_ascii_graphic() && b != b'.' {
+                b.to_ascii_lowercase() as char
+            } else {
+                '?'
+            }
+        }));
+    }
+    Ok((name, end))
 }
 
 fn u16_at(msg: &[u8], pos: usize) -> Result<u16> {
@@ -540,6 +558,33 @@ mod tests {
             read_name(&m, m.len() - 2).unwrap(),
             (String::new(), m.len())
         );
+    }
+
+    #[test]
+    fn pointer_into_its_own_run_is_refused() {
+        // [2,'a','b',0xC0,12] at offset 12: the pointer (at 15) points
+        // backwards, but into the run it belongs to, which would cycle.
+        let mut m = vec![0u8; 12];
+        m.extend_from_slice(&[2, b'a', b'b', 0xc0, 12]);
+        assert!(matches!(read_name(&m, 12), Err(Error::Malformed { .. })));
+        // The same labels reached through a pointer from a later name are fine.
+        let mut m = vec![0u8; 12];
+        m.extend_from_slice(&[2, b'a', b'b', 0, 1, b'c', 0xc0, 12]);
+        assert_eq!(read_name(&m, 16).unwrap(), ("c.ab".to_string(), 20));
+        // A pointer to a pointer before it, which points into its own run.
+        let mut m = vec![0u8; 12];
+        m.extend_from_slice(&[1, b'x', 0xc0, 14, 0xc0, 12]);
+        assert!(read_name(&m, 16).is_err());
+        // 255 octets on the wire at most: 127 labels of one byte is 255.
+        let mut m = vec![0u8; 12];
+        for _ in 0..128 {
+            m.extend_from_slice(&[1, b'a']);
+        }
+        m.push(0);
+        assert!(matches!(read_name(&m, 12), Err(Error::Limit { .. })));
+        m.truncate(m.len() - 3);
+        m.push(0);
+        assert_eq!(read_name(&m, 12).unwrap().0.len(), 127 * 2 - 1);
     }
 
     #[test]

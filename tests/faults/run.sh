@@ -1,6 +1,7 @@
 #!/bin/bash
 # Fault matrix: what cloudseed does when /run, /dev/kmsg, the block devices,
-# the network or the clock misbehave. Each case says what cloudseed must do
+# the network or the clock misbehave, when a signal arrives, or when its
+# arguments are not UTF-8. Each case says what cloudseed must do
 # and checks it. Root: mounts happen in private mount namespaces (unshare -m),
 # the network in namespaces this script creates, so nothing leaks.
 #   tests/faults/run.sh [case…]
@@ -229,43 +230,95 @@ if selected device-hangs; then
   verdict device-hangs "$T/why"
 fi
 
-# ---------------------------------------------------------------- SIGTERM mid-fetch
-# A static ip= in a client namespace, httpd.py trickling the body in a server
-# namespace; SIGTERM once the server logged the request. Must: the process
-# ends, and the run dir holds no temp file and no partial hand-off.
-if selected sigterm-during-fetch; then
+# ---------------------------------------------------------------- SIGTERM / SIGINT
+# A veth pair: c0 in a client namespace (down, no address: what cloudseed
+# finds at boot), s0 in a server namespace at 10.79.0.1.
+netns_up() {
   ip netns add "$NS-srv" && ip netns add "$NS-cli"
   ip link add "${NS}c" type veth peer name "${NS}s"
   ip link set "${NS}c" netns "$NS-cli"; ip link set "${NS}s" netns "$NS-srv"
   ip -n "$NS-cli" link set "${NS}c" name c0; ip -n "$NS-srv" link set "${NS}s" name s0
   ip -n "$NS-srv" addr add 10.79.0.1/24 dev s0; ip -n "$NS-srv" link set s0 up
   ip -n "$NS-srv" link set lo up; ip -n "$NS-cli" link set lo up
+}
+netns_down() {
+  [ -f "$T/httpd.pid" ] && kill "$(cat "$T/httpd.pid")" 2> /dev/null; rm -f "$T/httpd.pid"
+  ip netns del "$NS-srv" 2> /dev/null; ip netns del "$NS-cli" 2> /dev/null
+}
+# signal_case NAME SIGNAL WANT-EXIT READY-FILE READY-REGEX CMDLINE…: starts
+# cloudseed in the client namespace, waits (polling, 10 s at most) until
+# READY-REGEX shows in READY-FILE, sends SIGNAL, then checks: the process
+# ends within 1 s with WANT-EXIT; the report says WANT-EXIT and names the
+# signal; c0 is as it was (down, no IPv4 address); no temp file, no hand-off.
+signal_case() {
+  local name=$1 sig=$2 want=$3 ready=$4 re=$5 r=$T/r-$1; shift 5
+  ip netns exec "$NS-cli" "$BIN" -v --cmdline "$*" --run-dir "$r" > /dev/null 2> "$T/err" &
+  local pid=$!; echo $pid > "$T/cs.pid"
+  for i in $(seq 200); do grep -qE "$re" "$ready" 2> /dev/null && break; sleep 0.05; done
+  grep -qE "$re" "$ready" 2> /dev/null || need "never reached /$re/: $(tail -2 "$T/err" | paste -sd ' ')"
+  local t0 ms rc
+  t0=$(date +%s%N)
+  kill -"$sig" $pid
+  for i in $(seq 100); do kill -0 $pid 2> /dev/null || break; sleep 0.01; done
+  ms=$((($(date +%s%N) - t0) / 1000000))
+  if kill -0 $pid 2> /dev/null; then need "still running 1 s after SIG$sig"; kill -KILL $pid; fi
+  wait $pid 2> /dev/null; rc=$?
+  rm -f "$T/cs.pid"
+  [ $rc = "$want" ] || need "exit $rc, want $want"
+  [ "$(report "$r" 'r["exit_code"]')" = "$want" ] || need "report exit_code '$(report "$r" 'r["exit_code"]')', want $want"
+  report "$r" '" | ".join(r["errors"])' | grep -q "stopped by SIG$sig" || need "report errors do not name SIG$sig"
+  [ -n "$(ip -n "$NS-cli" -4 -o addr show dev c0)" ] && need "c0 keeps $(ip -n "$NS-cli" -4 -o addr show dev c0 | awk '{print $4}')"
+  ip -n "$NS-cli" -o link show dev c0 | grep -q '[<,]UP[,>]' && need "c0 left up"
+  files "$r" | grep -q 'cloudseed-tmp' && need "temp files left: $(files "$r" | paste -sd ' ')"
+  for f in $handoff_files; do [ -e "$r/$f" ] && need "partial hand-off: $f"; done
+  echo "  note: $name: exit $rc ${ms} ms after SIG$sig"
+  verdict "$name" "$T/why"
+}
+
+# SIGTERM while the HTTP body trickles in (httpd.py /fault/slow/, one byte
+# every 0.25 s), the address set by cloudseed from a static ip= (torn down
+# on the way out: cloudseed.network=teardown).
+if selected sigterm-during-fetch; then
+  netns_up
   mkdir -p "$T/www"
   head -c 4096 /dev/zero | tr '\0' '#' | sed '1s/^/#cloud-config\n/' > "$T/www/cc"
   ip netns exec "$NS-srv" python3 "$root/tests/support/httpd.py" --root "$T/www" --bind 10.79.0.1 --port 80 \
     --port-file "$T/port" --log "$T/httpd.log" > /dev/null 2>&1 &
   echo $! > "$T/httpd.pid"
   for i in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
-  r=$T/r-term
-  ip netns exec "$NS-cli" "$BIN" --cmdline "ip=10.79.0.2::10.79.0.1:255.255.255.0:term:c0:none cloud-config-url=http://10.79.0.1/fault/slow/cc?token=x cloudseed.timeout=60" \
-    --run-dir "$r" > /dev/null 2> "$T/err" &
-  pid=$!; echo $pid > "$T/cs.pid"
-  for i in $(seq 200); do grep -q '/fault/slow/cc' "$T/httpd.log" 2> /dev/null && break; sleep 0.05; done
-  if ! grep -q '/fault/slow/cc' "$T/httpd.log" 2> /dev/null; then
-    need "the server never saw the request: $(tail -3 "$T/err" | paste -sd ' ')"
-  fi
-  kill -TERM $pid
-  for i in $(seq 100); do kill -0 $pid 2> /dev/null || break; sleep 0.05; done
-  if kill -0 $pid 2> /dev/null; then need "still running 5 s after SIGTERM"; kill -KILL $pid; fi
-  wait $pid 2> /dev/null
-  rm -f "$T/cs.pid"
-  files "$r" | grep -q 'cloudseed-tmp' && need "temp files left: $(files "$r" | paste -sd ' ')"
-  for f in $handoff_files; do [ -e "$r/$f" ] && need "partial hand-off: $f"; done
-  verdict sigterm-during-fetch "$T/why"
-  addr=$(ip -n "$NS-cli" -4 -o addr show dev c0 | awk '{print $4}')
-  [ -n "$addr" ] && echo "  note: c0 keeps $addr after SIGTERM (no signal handler tears the network down)"
-  kill "$(cat "$T/httpd.pid")" 2> /dev/null; rm -f "$T/httpd.pid"
-  ip netns del "$NS-srv"; ip netns del "$NS-cli"
+  signal_case sigterm-during-fetch TERM 143 "$T/httpd.log" '/fault/slow/cc' \
+    "ip=10.79.0.2::10.79.0.1:255.255.255.0:term:c0:none cloud-config-url=http://10.79.0.1/fault/slow/cc?token=x cloudseed.network=teardown cloudseed.timeout=60"
+  netns_down
+fi
+
+# SIGTERM (and SIGINT) while DHCP waits for a server that never answers: the
+# link cloudseed raised goes down again.
+for sig in TERM INT; do
+  name=sig$(echo $sig | tr 'A-Z' 'a-z')-during-dhcp
+  selected "$name" || continue
+  netns_up
+  code=143; [ $sig = INT ] && code=130
+  signal_case "$name" $sig $code "$T/err" 'dhcp: c0 has carrier' \
+    "cloud-config-url=http://10.79.0.1/cc cloudseed.interface=c0 cloudseed.timeout=60"
+  netns_down
+done
+
+# ---------------------------------------------------------------- arguments
+# Bytes that are not UTF-8 in --cmdline and in a path: no panic (SIGABRT,
+# exit 134); the cmdline is read lossily and the run goes on.
+if selected non-utf8-argument; then
+  r=$T/r-bytes
+  "$BIN" --cmdline "$(printf 'quiet \xff\xfe')" --no-network --run-dir "$r" --device "$T/good.img" > /dev/null 2> "$T/err"
+  rc=$?
+  [ $rc = 0 ] || need "exit $rc with a non-UTF-8 --cmdline, want 0 ($(tail -1 "$T/err"))"
+  [ -f "$r/cloud-init/.ds-identify.result" ] || need "no hand-off"
+  "$BIN" probe "$(printf '%s/\xff.img' "$T")" > /dev/null 2>&1
+  rc=$?
+  [ $rc = 0 ] || need "probe of a non-UTF-8 path: exit $rc, want 0"
+  "$BIN" "$(printf -- '--\xff')" > /dev/null 2> "$T/err"
+  rc=$?
+  [ $rc = 2 ] || need "a non-UTF-8 flag: exit $rc, want 2 (usage)"
+  verdict non-utf8-argument "$T/why"
 fi
 
 # ---------------------------------------------------------------- clocks

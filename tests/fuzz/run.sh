@@ -83,6 +83,20 @@ make_images() { # out-dir
   fi
 }
 case " ${targets[*]} " in *" fat "*|*" iso9660 "*) mkdir -p "$scratch/img"; make_images "$scratch/img" ;; esac
+# fat32: fatfs needs >= 65,525 clusters for FAT32, so the target mutates a
+# sparse 40 MiB template from the real tools (its input is XORed onto the
+# boot sector, FSInfo, the FAT's head and the root directory clusters).
+case " ${targets[*]} " in *" fat32 "*)
+  t32=$scratch/fat32
+  mkdir -p "$t32"
+  printf 'instance-id: fuzz32\n' > "$t32/meta-data"
+  printf '#cloud-config\nhostname: fuzz32\n' > "$t32/user-data"
+  printf 'version: 2\n' > "$t32/network-config"
+  if mkfs.vfat -F 32 -s 1 -n CIDATA -C "$t32/fat32.img" 40960 > /dev/null 2>&1 &&
+     mcopy -i "$t32/fat32.img" "$t32/meta-data" "$t32/user-data" "$t32/network-config" ::/; then
+    export CLOUDSEED_FAT32_TEMPLATE=$t32/fat32.img
+  fi ;;
+esac
 
 for t in "${targets[@]}"; do
   corpus=$work/corpus/$t
@@ -96,6 +110,8 @@ for t in "${targets[@]}"; do
     iso9660) cp -n "$scratch"/img/iso-* "$fx"/volumes/*.iso "$corpus"/ 2> /dev/null ;;
     dhcp) cp -n "$fx"/dhcp/*.bin "$corpus"/ 2> /dev/null ;;
     netlink) cp -n "$fx"/netlink/*.bin "$corpus"/ 2> /dev/null ;;
+    # All zero: the template itself; a few bytes: the boot sector only.
+    fat32) head -c 13312 /dev/zero > "$corpus/template"; head -c 90 /dev/zero > "$corpus/boot" ;;
   esac
   bin=$bindir/$t
   log=$work/$t.log
@@ -109,7 +125,7 @@ for t in "${targets[@]}"; do
   limit=(-max_total_time="$seconds")
   [ -n "$runs" ] && limit=(-runs="$runs")
   max_len=4096
-  case $t in fat|iso9660) max_len=200000 ;; esac
+  case $t in fat|iso9660) max_len=200000 ;; fat32) max_len=13312 ;; esac
   "$bin" "${limit[@]}" -max_len=$max_len -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
     -artifact_prefix="$work/artifacts/$t-" "$corpus" > "$log" 2>&1
   rc=$?
