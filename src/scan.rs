@@ -158,7 +158,11 @@ fn probe_one(p: &Path) -> Probe {
 fn ended(child: &mut Child) -> Error {
     use std::os::unix::process::ExitStatusExt;
     match child.wait() {
-        Ok(st) if st.signal() == Some(6) => Error::panicked("probe process aborted on this device"),
+        // SIGABRT: panic=abort after the hook; SIGILL/SIGTRAP: the tuned
+        // build's panic=immediate-abort traps at once, before any hook runs.
+        Ok(st) if matches!(st.signal(), Some(4 | 5 | 6)) => {
+            Error::panicked("probe process aborted on this device")
+        }
         Ok(st) => Error::io(
             "read",
             "probe process",

@@ -1,9 +1,11 @@
 #!/bin/bash
 # Builds the static release binary and prints its path. Used by every suite.
 #
-# Best (what ships, under the 600 KiB budget): musl, std rebuilt for size
-# without its backtrace symbolizer and with panic=abort (a parser panic ends
-# only the probe helper process, src/scan.rs), non-PIE, no panic locations.
+# Best (what ships, under the 450 KiB budget): musl, std rebuilt for size,
+# panic=immediate-abort (a panic traps at once: no panic formatting, hook,
+# backtrace or unwinder in the binary; a parser panic ends only the probe
+# helper process, and src/scan.rs reports the trap as that device's error),
+# no unwind tables, non-PIE, no panic locations.
 # That needs the rust-src component and unstable cargo flags (RUSTC_BOOTSTRAP=1
 # on stable). Fallbacks: plain musl, then glibc with +crt-static.
 set -euo pipefail
@@ -14,7 +16,7 @@ if grep -qx x86_64-unknown-linux-musl <<<"$installed" && [ -d "$sysroot/lib/rust
    [ "${CLOUDSEED_PLAIN_STD:-}" = "" ]; then
   target=x86_64-unknown-linux-musl dir=target/static
   RUSTC_BOOTSTRAP=1 \
-  RUSTFLAGS="-C relocation-model=static -Z location-detail=none -C link-arg=-Wl,-z,noseparate-code" \
+  RUSTFLAGS="-Zunstable-options -C panic=immediate-abort -C force-unwind-tables=no -C relocation-model=static -Z location-detail=none -C link-arg=-Wl,-z,noseparate-code" \
     cargo build -q --release --locked --target "$target" --target-dir "$dir" \
       -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size >&2
 elif grep -qx x86_64-unknown-linux-musl <<<"$installed"; then
