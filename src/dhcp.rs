@@ -155,6 +155,8 @@ pub struct Client {
     tries: u32,
     /// DISCOVERs so far (for the broadcast-flag switch).
     discovers: u32,
+    /// Options of the ACK that were dropped or cut short.
+    warnings: Vec<String>,
 }
 
 impl Client {
@@ -171,11 +173,17 @@ impl Client {
             next_tx: now,
             tries: 0,
             discovers: 0,
+            warnings: Vec::new(),
         }
     }
 
     pub fn xid(&self) -> u32 {
         self.xid
+    }
+
+    /// What parsing the ACK dropped or cut short (the shell reports it).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     pub fn lease(&self) -> Option<&Lease> {
@@ -302,6 +310,7 @@ impl Client {
                     return None;
                 }
                 let lease = lease_from(&msg, server, now);
+                self.warnings = msg.warnings;
                 self.state = State::Bound(lease.clone());
                 Some(Event::Bound(lease))
             }
