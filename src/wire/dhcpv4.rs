@@ -323,8 +323,12 @@ fn text(v: &[u8]) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
-/// RFC 3442: `width, significant octets of the destination, router`.
+/// RFC 3442: `width, significant octets of the destination, router`; at
+/// least one route (the option's minimum length is 5).
 pub fn parse_classless_routes(mut v: &[u8]) -> Option<Vec<Route>> {
+    if v.is_empty() {
+        return None;
+    }
     let mut out = Vec::new();
     while let Some((&width, tail)) = v.split_first() {
         if width > 32 {
@@ -738,7 +742,11 @@ mod tests {
             options: Options {
                 message_type: Some(MessageType::Ack),
                 dns: vec![Ipv4Addr::LOCALHOST],
-                classless_routes: Some(vec![]),
+                classless_routes: Some(vec![Route {
+                    dst: Ipv4Addr::UNSPECIFIED,
+                    prefix: 0,
+                    gateway: Ipv4Addr::LOCALHOST,
+                }]),
                 ..Options::default()
             },
             ..Message::default()
