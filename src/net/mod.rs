@@ -98,7 +98,8 @@ pub fn run(
     let keep = match cmd.knobs.network {
         Some(NetworkPolicy::Keep) => true,
         Some(NetworkPolicy::Teardown) => false,
-        None => cmd.keeps_network(),
+        // dracut keeps the network up for the root when rd.neednet=1
+        None => cmd.keeps_network() || cmd.net.neednet == Some(true),
     };
     let mut entry = entry_of(&up);
     if matches!(up.source, Source::Reused) {
@@ -265,7 +266,11 @@ fn bring_up(
     // Subscribe before touching anything so no carrier event is missed.
     let mut events = Events::open()?;
     let links = rtnl.links(deadline)?;
-    let ip_dns: Vec<Ipv4Addr> = cmd.ip.iter().flat_map(|a| a.dns.iter().copied()).collect();
+    let mut ip_dns: Vec<Ipv4Addr> = cmd.ip.iter().flat_map(|a| a.dns.iter().copied()).collect();
+    ip_dns.extend(cmd.net.nameservers.iter().filter_map(|a| match a {
+        std::net::IpAddr::V4(v4) => Some(*v4),
+        _ => None,
+    }));
 
     if let Some((link, address, prefix)) = existing(rtnl, &links, deadline)? {
         info!(
