@@ -5,6 +5,7 @@ pub mod http;
 pub mod iface;
 pub mod klibc;
 pub mod link;
+pub mod logical;
 pub mod packet;
 pub mod resolve;
 pub mod rtnl;
@@ -89,9 +90,13 @@ pub fn run(
         Ok(r) => r,
         Err(e) => return failed(req, report, e),
     };
+    let logical = logical::create(&mut rtnl, &cmd.net, work, report);
     let mut up = match bring_up(&mut rtnl, cmd, paths, work, deadline, report) {
         Ok(u) => u,
-        Err(e) => return failed(req, report, e),
+        Err(e) => {
+            logical::remove(&mut rtnl, &logical, deadline);
+            return failed(req, report, e);
+        }
     };
     fetch(req, &up, work, report, &mut out);
 
@@ -122,6 +127,7 @@ pub fn run(
             packet::release(s);
         }
         iface::undo(&mut rtnl, &up.applied, deadline);
+        logical::remove(&mut rtnl, &logical, deadline);
         entry.left = Some("torn down".into());
         info!("network: tore down {}", up.link.name);
     }

@@ -1,0 +1,139 @@
+//! VLAN and bond links from dracut's `vlan=` and `bond=` (src/netargs.rs),
+//! created over rtnetlink before DHCP and deleted on teardown unless the
+//! network is kept. The kernel needs the 8021q and bonding modules.
+
+use super::rtnl::Rtnl;
+use crate::error::{Error, Result};
+use crate::netargs::NetArgs;
+use crate::report::Report;
+use crate::time::Deadline;
+use crate::wire::netlink::logical::{self, BondData};
+use crate::wire::netlink::Link;
+use log::info;
+
+/// What we created or changed, to undo in reverse.
+#[derive(Debug, Default)]
+pub struct Created {
+    /// Links we created (bonds first, then VLANs), by name.
+    links: Vec<String>,
+    /// Lower links we brought up (a VLAN's parent, a bond's slaves).
+    raised: Vec<u32>,
+}
+
+fn find<'a>(links: &'a [Link], name: &str) -> Option<&'a Link> {
+    links.iter().find(|l| l.name == name)
+}
+
+/// Creates every bond (enslaving its slaves), then every VLAN, and brings
+/// them and their lower links up. A link that exists already is used as it
+/// is. Problems are warnings: DHCP on another link may still work.
+pub fn create(rtnl: &mut Rtnl, args: &NetArgs, deadline: Deadline, report: &mut Report) -> Created {
+    let mut c = Created::default();
+    for b in &args.bonds {
+        if let Err(e) = bond(rtnl, &mut c, b, deadline) {
+            report.warn(format!("network: bond {}: {e}", b.name));
+        }
+    }
+    for v in &args.vlans {
+        if let Err(e) = vlan(rtnl, &mut c, v, deadline) {
+            report.warn(format!("network: vlan {}: {e}", v.name));
+        }
+    }
+    c
+}
+
+fn bond(
+    rtnl: &mut Rtnl,
+    c: &mut Created,
+    b: &crate::netargs::Bond,
+    deadline: Deadline,
+) -> Result<()> {
+    let links = rtnl.links(deadline)?;
+    if find(&links, &b.name).is_some() {
+        info!("network: {} exists, used as it is", b.name);
+        return Ok(());
+    }
+    let slaves: Vec<&Link> = b.slaves.iter().filter_map(|s| find(&links, s)).collect();
+    if slaves.is_empty() {
+        return Err(Error::net(format!(
+            "none of its slaves {} exists",
+            b.slaves.join(",")
+        )));
+    }
+    let data = BondData {
+        mode: b.mode,
+        miimon: b.miimon,
+        primary: b
+            .primary
+            .as_deref()
+            .and_then(|p| find(&links, p))
+            .map(|l| l.index),
+    };
+    rtnl.request(|s| logical::new_bond(s, &b.name, b.mtu, &data), deadline)?;
+    c.links.push(b.name.clone());
+    let index = find(&rtnl.links(deadline)?, &b.name)
+        .map(|l| l.index)
+        .ok_or_else(|| Error::net("created but not listed"))?;
+    for s in &slaves {
+        // A slave must be down to be enslaved; the bond brings it up.
+        rtnl.set_link(s.index, false, None, deadline)?;
+        rtnl.request(|q| logical::set_master(q, s.index, index), deadline)?;
+        c.raised.push(s.index);
+    }
+    rtnl.set_link(index, true, None, deadline)?;
+    info!(
+        "network: created bond {} ({}) over {}",
+        b.name,
+        b.mode_name(),
+        slaves
+            .iter()
+            .map(|l| l.name.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    Ok(())
+}
+
+fn vlan(
+    rtnl: &mut Rtnl,
+    c: &mut Created,
+    v: &crate::netargs::Vlan,
+    deadline: Deadline,
+) -> Result<()> {
+    let links = rtnl.links(deadline)?;
+    if find(&links, &v.name).is_some() {
+        info!("network: {} exists, used as it is", v.name);
+        return Ok(());
+    }
+    let phys = find(&links, &v.phys).ok_or_else(|| Error::net(format!("no link {}", v.phys)))?;
+    rtnl.request(
+        |s| logical::new_vlan(s, &v.name, phys.index, v.id),
+        deadline,
+    )?;
+    c.links.push(v.name.clone());
+    if !phys.is_up() {
+        rtnl.set_link(phys.index, true, None, deadline)?;
+        c.raised.push(phys.index);
+    }
+    info!(
+        "network: created vlan {} (id {}) on {}",
+        v.name, v.id, v.phys
+    );
+    Ok(())
+}
+
+/// Deletes what `create` made (VLANs before the bonds under them) and takes
+/// the lower links it raised down again.
+pub fn remove(rtnl: &mut Rtnl, c: &Created, deadline: Deadline) {
+    let Ok(links) = rtnl.links(deadline) else {
+        return;
+    };
+    for name in c.links.iter().rev() {
+        if let Some(l) = find(&links, name) {
+            let _ = rtnl.request(|s| logical::del_link(s, l.index), deadline);
+        }
+    }
+    for &i in &c.raised {
+        let _ = rtnl.set_link(i, false, None, deadline);
+    }
+}
