@@ -1,5 +1,5 @@
 #!/bin/bash
-# apt: qemu-system-x86 busybox-static cpio gzip kmod python3
+# apt: qemu-system-x86 busybox-static cpio gzip kmod python3 python3-yaml
 # Suite boot-netlogical: dracut's vlan= and bond= end to end. This host's
 # kernel has no 8021q or bonding, so the Debian kernel runs them under QEMU
 # (TCG, one boot, no NIC at all: everything is veth pairs inside the guest).
@@ -76,6 +76,21 @@ check bond "$(is "$(get bond rc)" 0 rc)" "$(is "$(get bond fetched)" yes fetched
 check bond-keep "$(is "$(get bond-keep rc)" 0 rc)" "$(is "$(get bond-keep fetched)" yes fetched)" \
   "$(is "$(get bond-keep active)" veth2 active-slave)" "$(is "$(get bond-keep mode)" "active-backup 1" mode)" \
   "$(is "$(get bond-keep primary)" veth1 primary)" "$(has "$(get bond-keep conf)" "net-bond0.conf DEVICE='bond0'" conf)"
+
+# What cloud-init in the root makes of net-vlan100.conf (docs-netcfg.md):
+# a "physical" vlan100, no VLAN id, no parent. If this ever fails, cloud-init
+# learned more and the documentation must change.
+CI=${CLOUDSEED_CACHE:-/var/cache/cloudseed-test}/cloud-init
+if [ ! -d "$CI/root/usr/lib/python3/dist-packages/cloudinit" ]; then
+  mkdir -p "$CI" && (cd "$CI" && apt-get download -q cloud-init > /dev/null 2>&1 && dpkg-deb -x cloud-init_*.deb root)
+fi
+get vlan-keep conf | sed 's/^net-vlan100.conf //; s/'"' "'/'"'\n"'/g' > "$WORK/net-vlan100.conf"
+seen=$(PYTHONPATH=$CI/root/usr/lib/python3/dist-packages python3 -c '
+import sys
+from cloudinit.net import cmdline
+name, cfg = cmdline._klibc_to_config_entry(open(sys.argv[1]).read())
+print(name, cfg["type"], cfg["subnets"][0]["type"], "vlan_id" in cfg)' "$WORK/net-vlan100.conf" 2>&1)
+check cloud-init-reads-vlan-as-physical "$(is "$seen" "vlan100 physical dhcp False" cloud-init)"
 
 if [ "$fail" != 0 ]; then mkdir -p "$LOGDIR" && cp "$WORK/serial.log" "$LOGDIR/" && echo "serial log: $LOGDIR/serial.log"; fi
 echo "$pass passed, $fail failed"
