@@ -3,6 +3,7 @@
 //! network is kept. The kernel needs the 8021q and bonding modules.
 
 use super::rtnl::Rtnl;
+use crate::cmdline::Cmdline;
 use crate::error::{Error, Result};
 use crate::netargs::NetArgs;
 use crate::report::Report;
@@ -16,6 +17,8 @@ use log::info;
 pub struct Created {
     /// Links we created (bonds first, then VLANs), by name.
     links: Vec<String>,
+    /// Every logical link asked for that exists now (created or found).
+    usable: Vec<String>,
     /// Lower links we brought up (a VLAN's parent, a bond's slaves).
     raised: Vec<u32>,
 }
@@ -51,6 +54,7 @@ fn bond(
     let links = rtnl.links(deadline)?;
     if find(&links, &b.name).is_some() {
         info!("network: {} exists, used as it is", b.name);
+        c.usable.push(b.name.clone());
         return Ok(());
     }
     let slaves: Vec<&Link> = b.slaves.iter().filter_map(|s| find(&links, s)).collect();
@@ -81,6 +85,7 @@ fn bond(
         c.raised.push(s.index);
     }
     rtnl.set_link(index, true, None, deadline)?;
+    c.usable.push(b.name.clone());
     info!(
         "network: created bond {} ({}) over {}",
         b.name,
@@ -103,6 +108,7 @@ fn vlan(
     let links = rtnl.links(deadline)?;
     if find(&links, &v.name).is_some() {
         info!("network: {} exists, used as it is", v.name);
+        c.usable.push(v.name.clone());
         return Ok(());
     }
     let phys = find(&links, &v.phys).ok_or_else(|| Error::net(format!("no link {}", v.phys)))?;
@@ -111,6 +117,7 @@ fn vlan(
         deadline,
     )?;
     c.links.push(v.name.clone());
+    c.usable.push(v.name.clone());
     if !phys.is_up() {
         rtnl.set_link(phys.index, true, None, deadline)?;
         c.raised.push(phys.index);
@@ -120,6 +127,22 @@ fn vlan(
         v.name, v.id, v.phys
     );
     Ok(())
+}
+
+/// As dracut's ifup does, DHCP runs on the VLAN or bond, not on its lower
+/// links: when nothing on the command line names an interface, the logical
+/// links become the candidates (as if `cloudseed.interface=` listed them).
+pub fn steer(cmd: &Cmdline, c: &Created) -> Option<Cmdline> {
+    let named = cmd.bootif.is_some()
+        || !cmd.ifnames.is_empty()
+        || cmd.knobs.interface.is_some()
+        || cmd.ip.iter().any(|a| a.device.is_some() || a.mac.is_some());
+    if named || c.usable.is_empty() {
+        return None;
+    }
+    let mut steered = cmd.clone();
+    steered.knobs.interface = Some(c.usable.join(","));
+    Some(steered)
 }
 
 /// Deletes what `create` made (VLANs before the bonds under them) and takes
@@ -135,5 +158,35 @@ pub fn remove(rtnl: &mut Rtnl, c: &Created, deadline: Deadline) {
     }
     for &i in &c.raised {
         let _ = rtnl.set_link(i, false, None, deadline);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn created(names: &[&str]) -> Created {
+        Created {
+            usable: names.iter().map(|s| s.to_string()).collect(),
+            ..Created::default()
+        }
+    }
+
+    #[test]
+    fn logical_links_are_the_candidates_unless_something_is_named() {
+        let p = |s: &str| crate::cmdline::parse(s, None, &|_| None);
+        let c = created(&["bond0", "vlan100"]);
+        let s = steer(&p("vlan=vlan100:bond0 bond ip=dhcp"), &c).unwrap();
+        assert_eq!(s.knobs.interface.as_deref(), Some("bond0,vlan100"));
+        for named in [
+            "ip=vlan100:dhcp",
+            "ip=eth0:dhcp",
+            "cloudseed.interface=eth1",
+            "BOOTIF=01-52-54-00-12-34-56",
+            "ifname=lan:52:54:00:12:34:56",
+        ] {
+            assert!(steer(&p(named), &c).is_none(), "{named}");
+        }
+        assert!(steer(&p("ip=dhcp"), &created(&[])).is_none());
     }
 }

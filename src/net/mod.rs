@@ -91,6 +91,8 @@ pub fn run(
         Err(e) => return failed(req, report, e),
     };
     let logical = logical::create(&mut rtnl, &cmd.net, work, report);
+    let steered = logical::steer(cmd, &logical);
+    let cmd = steered.as_ref().unwrap_or(cmd);
     let mut up = match bring_up(&mut rtnl, cmd, paths, work, deadline, report) {
         Ok(u) => u,
         Err(e) => {

@@ -68,6 +68,10 @@ srv ip link set s0 up
 srv ip link set s0.100 up
 start_servers s0.100 10.100.0.1
 run vlan "vlan=vlan100:veth0 ip=vlan100:dhcp cloud-config-url=http://10.100.0.1/cc cloudseed.network=teardown"
+# no ip=: the VLAN is the candidate (not veth0), rd.neednet=1 keeps it
+run vlan-neednet "vlan=vlan100:veth0 rd.neednet=1 cloud-config-url=http://10.100.0.1/cc"
+ip link del vlan100
+ip link set veth0 down
 run vlan-keep "vlan=vlan100:veth0 ip=vlan100:dhcp cloud-config-url=http://10.100.0.1/cc"
 say vlan-keep tagged "$(cat /proc/net/vlan/vlan100 2> /dev/null | grep -c 'VID: 100')"
 stop_servers

@@ -7,7 +7,9 @@
 # "CSNL <case> <key> <value>" lines, asserted here:
 #   vlan       vlan=vlan100:veth0 ip=vlan100:dhcp: DHCP and HTTP exist only on
 #              tagged VLAN 100; fetched; the VLAN is deleted on teardown
-#   vlan-keep  the same, network kept: vlan100 stays, net-vlan100.conf
+#   vlan-neednet  vlan=vlan100:veth0 rd.neednet=1, no ip=: DHCP on the VLAN
+#              (not its parent), kept; cloud-init ignores net-vlan100.conf
+#   vlan-keep  ip=vlan100:dhcp, network kept: vlan100 stays, net-vlan100.conf
 #   bond       bond=bond0:veth1,veth2:mode=active-backup,miimon=100,primary=veth1
 #              with the primary's carrier down: fetched over veth2; deleted,
 #              slaves released on teardown
@@ -70,6 +72,9 @@ check vlan "$(is "$(get vlan rc)" 0 rc)" "$(is "$(get vlan fetched)" yes fetched
 check vlan-keep "$(is "$(get vlan-keep rc)" 0 rc)" "$(is "$(get vlan-keep fetched)" yes fetched)" \
   "$(has "$(get vlan-keep links)" vlan100@veth0 links)" "$(is "$(get vlan-keep tagged)" 1 'VID 100')" \
   "$(has "$(get vlan-keep conf)" "net-vlan100.conf DEVICE='vlan100'" conf)"
+check vlan-neednet "$(is "$(get vlan-neednet rc)" 0 rc)" "$(is "$(get vlan-neednet fetched)" yes fetched)" \
+  "$(is "$(rep vlan-neednet 'r["network"]["interface"], r["network"]["left"]')" "vlan100 kept" network)" \
+  "$(has "$(get vlan-neednet conf)" "net-vlan100.conf DEVICE='vlan100'" conf)"
 check bond "$(is "$(get bond rc)" 0 rc)" "$(is "$(get bond fetched)" yes fetched)" \
   "$(is "$(rep bond 'r["network"]["interface"], r["network"]["left"]')" "bond0 torn down" network)" \
   "$(lacks "$(get bond links)" bond0 links-after)" "$(is "$(get bond slaves-after)" 0 slaves-after)"
@@ -91,6 +96,14 @@ from cloudinit.net import cmdline
 name, cfg = cmdline._klibc_to_config_entry(open(sys.argv[1]).read())
 print(name, cfg["type"], cfg["subnets"][0]["type"], "vlan_id" in cfg)' "$WORK/net-vlan100.conf" 2>&1)
 check cloud-init-reads-vlan-as-physical "$(is "$seen" "vlan100 physical dhcp False" cloud-init)"
+# ... and without ip= on the command line it does not use the file at all.
+used=$(PYTHONPATH=$CI/root/usr/lib/python3/dist-packages python3 -c '
+import sys
+from cloudinit.net import cmdline
+for line in sys.argv[2:]:
+    print(cmdline.KlibcNetworkConfigSource(_files=[sys.argv[1]], _mac_addrs={}, _cmdline=line).is_applicable())
+' "$WORK/net-vlan100.conf" "vlan=vlan100:eth0 rd.neednet=1" "vlan=vlan100:eth0 ip=vlan100:dhcp" 2>&1 | tr '\n' ' ')
+check cloud-init-ignores-it-without-ip "$(is "$used" "False True " is_applicable)"
 
 if [ "$fail" != 0 ]; then mkdir -p "$LOGDIR" && cp "$WORK/serial.log" "$LOGDIR/" && echo "serial log: $LOGDIR/serial.log"; fi
 echo "$pass passed, $fail failed"
