@@ -52,8 +52,9 @@ fn bond(
     deadline: Deadline,
 ) -> Result<()> {
     let links = rtnl.links(deadline)?;
-    if find(&links, &b.name).is_some() {
-        info!("network: {} exists, used as it is", b.name);
+    let existed = find(&links, &b.name).cloned();
+    if let Some(l) = existed.as_ref().filter(|l| l.is_up()) {
+        info!("network: {} is up already, used as it is", l.name);
         c.usable.push(b.name.clone());
         return Ok(());
     }
@@ -73,7 +74,21 @@ fn bond(
             .and_then(|p| find(&links, p))
             .map(|l| l.index),
     };
-    rtnl.request(|s| logical::new_bond(s, &b.name, b.mtu, &data), deadline)?;
+    // A bond that exists but is down is the empty one the bonding module
+    // makes when it loads with its default max_bonds=1 (also while our
+    // request loads it, which then fails with EEXIST): configure that one.
+    let created = match &existed {
+        None => rtnl.request(|s| logical::new_bond(s, &b.name, b.mtu, &data), deadline),
+        Some(_) => Err(Error::net("exists")),
+    };
+    if created.is_err() {
+        let now = rtnl.links(deadline)?;
+        let index = find(&now, &b.name)
+            .ok_or_else(|| created.unwrap_err())?
+            .index;
+        rtnl.request(|s| logical::change_bond(s, index, b.mtu, &data), deadline)?;
+        info!("network: configuring the existing empty {}", b.name);
+    }
     c.links.push(b.name.clone());
     let index = find(&rtnl.links(deadline)?, &b.name)
         .map(|l| l.index)

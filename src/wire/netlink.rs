@@ -456,7 +456,18 @@ pub mod logical {
 
     /// `ip link add <name> [mtu M] type bond mode … miimon … primary …`.
     pub fn new_bond(seq: u32, name: &str, mtu: Option<u32>, d: &BondData) -> Vec<u8> {
-        let mut b = new_link(seq, name);
+        bond_info(new_link(seq, name), mtu, d)
+    }
+
+    /// `ip link set <index> [mtu M] type bond mode …`: an existing, empty and
+    /// down bond (the one the bonding module makes when it loads).
+    pub fn change_bond(seq: u32, index: u32, mtu: Option<u32>, d: &BondData) -> Vec<u8> {
+        let b =
+            Builder::new(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, seq).raw(&ifinfomsg(index, 0, 0));
+        bond_info(b, mtu, d)
+    }
+
+    fn bond_info(mut b: Builder, mtu: Option<u32>, d: &BondData) -> Vec<u8> {
         if let Some(m) = mtu {
             b = b.attr(IFLA_MTU, &m.to_ne_bytes());
         }
@@ -772,6 +783,24 @@ mod logical_golden {
             08 00 0b 00  03 00 00 00                            #     IFLA_BOND_PRIMARY ifindex 3
         ");
         assert_eq!(new_bond(9, "bond0", Some(9000), &d), want);
+    }
+
+    #[test]
+    fn change_an_existing_bond() {
+        let d = BondData {
+            mode: 4,
+            miimon: None,
+            primary: None,
+        };
+        let want = hex("
+            38 00 00 00  10 00  05 00  03 00 00 00  00 00 00 00  # len 56, RTM_NEWLINK, REQUEST|ACK (no CREATE), seq 3
+            00 00 00 00  06 00 00 00  00 00 00 00  00 00 00 00  # ifinfomsg index 6
+            18 00 12 80                                         # IFLA_LINKINFO (nested), 24 bytes
+            08 00 01 00  62 6f 6e 64                            #   IFLA_INFO_KIND \"bond\"
+            0c 00 02 80                                         #   IFLA_INFO_DATA (nested), 12 bytes
+            05 00 01 00  04 00 00 00                            #     IFLA_BOND_MODE 4 802.3ad (+3 pad)
+        ");
+        assert_eq!(change_bond(3, 6, None, &d), want);
     }
 
     #[test]

@@ -16,10 +16,11 @@ exec </dev/console >/dev/console 2>&1
 /bin/busybox --install -s /bin
 say() { echo "CSNL $*"; }
 for m in $(cat /etc/netlogical/modules); do
-  # bonding: no automatic bond0, as dracut loads it
-  case $m in bonding.ko) opt=max_bonds=0 ;; *) opt= ;; esac
-  insmod "/lib/modules/$m" $opt || say setup insmod-failed "$m"
+  # bonding with its default max_bonds=1: it makes an empty bond0 (down),
+  # which the first bond case must configure rather than trip over
+  insmod "/lib/modules/$m" || say setup insmod-failed "$m"
 done
+[ -e /sys/class/net/bond0 ] && say setup premade-bond0 yes
 echo 1 > /proc/sys/kernel/printk
 ip link set lo up
 # The server namespace, held open by a process for its lifetime.
