@@ -526,6 +526,10 @@ impl Options {
                     v.len()
                 ));
             }
+            let texts = [opt::HOSTNAME, opt::DOMAIN_NAME, opt::MESSAGE, opt::BOOTFILE];
+            if texts.contains(code) && v.iter().skip_while(|&&c| c != 0).any(|&c| c != 0) {
+                warn.push(format!("dhcp: option {code} is cut at its first NUL"));
+            }
         }
         o
     }
@@ -768,8 +772,23 @@ mod tests {
     fn wrong_length_options_are_ignored() {
         let mut b = Message::default().emit();
         b.truncate(240);
-        b.extend_from_slice(&[54, 3, 1, 2, 3, 51, 4, 0, 0, 1, 0, 26, 2, 0, 10, 255]);
+        b.extend_from_slice(&[54, 3, 1, 2, 3, 51, 4, 0, 0, 1, 0, 26, 2, 0, 10]);
+        b.extend_from_slice(&[12, 4, b'h', 0, b'x', 0, 15, 2, b'd', 0, 255]);
         let m = parse(&b).unwrap();
+        assert_eq!(
+            m.warnings,
+            [
+                "dhcp: option 54 (3 bytes) is malformed: dropped",
+                "dhcp: option 26 (2 bytes) is malformed: dropped",
+                "dhcp: option 12 is cut at its first NUL",
+            ]
+        );
+        assert_eq!(m.options.hostname.as_deref(), Some("h"));
+        assert_eq!(
+            m.options.domain_name.as_deref(),
+            Some("d"),
+            "a final NUL is fine"
+        );
         assert_eq!(m.options.server_id, None);
         assert_eq!(m.options.lease_time, Some(256));
         assert_eq!(m.options.mtu, None, "mtu below 68");
