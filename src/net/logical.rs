@@ -152,11 +152,18 @@ pub fn steer(cmd: &Cmdline, c: &Created) -> Option<Cmdline> {
         || !cmd.ifnames.is_empty()
         || cmd.knobs.interface.is_some()
         || cmd.ip.iter().any(|a| a.device.is_some() || a.mac.is_some());
-    if named || c.usable.is_empty() {
+    // the top of a stack only: not a bond that carries a VLAN
+    let top: Vec<&str> = c
+        .usable
+        .iter()
+        .filter(|n| !cmd.net.vlans.iter().any(|v| &v.phys == *n))
+        .map(String::as_str)
+        .collect();
+    if named || top.is_empty() {
         return None;
     }
     let mut steered = cmd.clone();
-    steered.knobs.interface = Some(c.usable.join(","));
+    steered.knobs.interface = Some(top.join(","));
     Some(steered)
 }
 
@@ -192,6 +199,12 @@ mod tests {
         let p = |s: &str| crate::cmdline::parse(s, None, &|_| None);
         let c = created(&["bond0", "vlan100"]);
         let s = steer(&p("vlan=vlan100:bond0 bond ip=dhcp"), &c).unwrap();
+        assert_eq!(
+            s.knobs.interface.as_deref(),
+            Some("vlan100"),
+            "not the bond under it"
+        );
+        let s = steer(&p("vlan=vlan100:eth0 bond rd.neednet=1"), &c).unwrap();
         assert_eq!(s.knobs.interface.as_deref(), Some("bond0,vlan100"));
         for named in [
             "ip=vlan100:dhcp",

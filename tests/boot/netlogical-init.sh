@@ -30,7 +30,7 @@ i=0; while [ ! -e /tmp/srv-up ] && [ $i -lt 100 ]; do usleep 20000; i=$((i + 1))
 srv() { nsenter -n -t "$SRV" "$@"; }
 srv ip link set lo up
 # Veth pairs: busybox names the peer itself (vethN, in creation order).
-for s in s0 s1 s2; do ip link add "$s" type veth; ip link set dev "$s" netns "$SRV"; done
+for s in s0 s1 s2 s3 s4; do ip link add "$s" type veth; ip link set dev "$s" netns "$SRV"; done
 say setup links "$(ip -o link show | awk -F': ' '{print $2}' | tr '\n' ',')"
 mkdir -p /www
 printf '#cloud-config\nhostname: netlogical\n' > /www/cc
@@ -88,6 +88,16 @@ run bond-keep "bond=bond0:veth1,veth2:mode=active-backup,miimon=100,primary=veth
 say bond-keep active "$(cat /sys/class/net/bond0/bonding/active_slave 2> /dev/null)"
 say bond-keep mode "$(cat /sys/class/net/bond0/bonding/mode 2> /dev/null)"
 say bond-keep primary "$(cat /sys/class/net/bond0/bonding/primary 2> /dev/null)"
+stop_servers
+
+# VLAN 200 on top of a bond: DHCP on the VLAN only (ip=dhcp names nothing),
+# over veth3 (s4 stays down, so veth4 has no carrier).
+srv ip link add link s3 name s3.200 type vlan id 200
+srv ip addr add 10.102.0.1/24 dev s3.200
+srv ip link set s3 up
+srv ip link set s3.200 up
+start_servers s3.200 10.102.0.1
+run vlan-on-bond "bond=bond1:veth3,veth4:mode=active-backup,miimon=100 vlan=vlan200:bond1 ip=dhcp cloud-config-url=http://10.102.0.1/cc cloudseed.network=teardown"
 stop_servers
 say DONE
 kill $SRV

@@ -17,6 +17,8 @@
 #              with its default max_bonds=1, which cloudseed configures)
 #   bond-keep  the same, kept (a bond0 it creates itself): active slave
 #              veth2, mode and primary as asked
+#   vlan-on-bond  bond=bond1:veth3,veth4:… vlan=vlan200:bond1 ip=dhcp: DHCP
+#              on vlan200 only, both links deleted on teardown
 # Env: CLOUDSEED_CACHE (the kernel), CSBOOT_TIMEOUT (s for the boot).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -84,6 +86,10 @@ check bond "$(is "$(get setup premade-bond0)" yes premade-bond0)" "$(is "$(get b
 check bond-keep "$(is "$(get bond-keep rc)" 0 rc)" "$(is "$(get bond-keep fetched)" yes fetched)" \
   "$(is "$(get bond-keep active)" veth2 active-slave)" "$(is "$(get bond-keep mode)" "active-backup 1" mode)" \
   "$(is "$(get bond-keep primary)" veth1 primary)" "$(has "$(get bond-keep conf)" "net-bond0.conf DEVICE='bond0'" conf)"
+
+check vlan-on-bond "$(is "$(get vlan-on-bond rc)" 0 rc)" "$(is "$(get vlan-on-bond fetched)" yes fetched)" \
+  "$(is "$(rep vlan-on-bond 'r["network"]["interface"], r["network"]["left"]')" "vlan200 torn down" network)" \
+  "$(lacks "$(get vlan-on-bond links)" vlan200 links-after)" "$(lacks "$(get vlan-on-bond links)" bond1 links-after)"
 
 # What cloud-init in the root makes of net-vlan100.conf (docs-netcfg.md):
 # a "physical" vlan100, no VLAN id, no parent. If this ever fails, cloud-init
