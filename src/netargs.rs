@@ -61,6 +61,13 @@ impl NetArgs {
     pub fn has_logical(&self) -> bool {
         !self.vlans.is_empty() || !self.bonds.is_empty()
     }
+    /// The IPv4 `nameserver=` entries, in order.
+    pub fn ipv4_nameservers(&self) -> impl Iterator<Item = std::net::Ipv4Addr> + '_ {
+        self.nameservers.iter().filter_map(|a| match a {
+            IpAddr::V4(v4) => Some(*v4),
+            IpAddr::V6(_) => None,
+        })
+    }
 }
 
 /// Takes one `key[=value]` token if it is one of ours; returns false when
@@ -298,6 +305,10 @@ mod tests {
     fn nameserver_and_neednet() {
         let (n, w) = p("nameserver=10.0.0.53 nameserver=[2001:db8::53] nameserver=2001:db8::1 nameserver=bogus rd.neednet=1");
         assert_eq!(n.nameservers.len(), 3);
+        assert_eq!(
+            n.ipv4_nameservers().collect::<Vec<_>>(),
+            [std::net::Ipv4Addr::new(10, 0, 0, 53)]
+        );
         assert_eq!(n.nameservers[0], IpAddr::from([10, 0, 0, 53]));
         assert_eq!(w, ["ignoring malformed nameserver=bogus"]);
         assert_eq!(n.neednet, Some(true));

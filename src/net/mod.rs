@@ -100,6 +100,12 @@ pub fn run(
             return failed(req, report, e);
         }
     };
+    // nameserver= comes after the servers DHCP or ip= gave
+    for n in cmd.net.ipv4_nameservers() {
+        if !up.dns.contains(&n) {
+            up.dns.push(n);
+        }
+    }
     fetch(req, &up, work, report, &mut out);
 
     let keep = match cmd.knobs.network {
@@ -274,11 +280,7 @@ fn bring_up(
     // Subscribe before touching anything so no carrier event is missed.
     let mut events = Events::open()?;
     let links = rtnl.links(deadline)?;
-    let mut ip_dns: Vec<Ipv4Addr> = cmd.ip.iter().flat_map(|a| a.dns.iter().copied()).collect();
-    ip_dns.extend(cmd.net.nameservers.iter().filter_map(|a| match a {
-        std::net::IpAddr::V4(v4) => Some(*v4),
-        _ => None,
-    }));
+    let ip_dns: Vec<Ipv4Addr> = cmd.ip.iter().flat_map(|a| a.dns.iter().copied()).collect();
 
     if let Some((link, address, prefix)) = existing(rtnl, &links, deadline)? {
         info!(

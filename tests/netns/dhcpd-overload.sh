@@ -3,10 +3,11 @@
 # (156 classless routes, no router) is continued in the BOOTP `file` field
 # (option 52 = 1, RFC 3396 split). The only route to the HTTP server,
 # 10.79.0.0/24 via 10.77.0.1, is the last one, carried in `file`: cloudseed
-# fetches through it only if it reads the overloaded field.
+# fetches through it only if it reads the overloaded field. Also: dracut's
+# nameserver= reaches the resolver (case 4).
 # Suite `netns-dhcpd-overload` (tests/run-all). Needs root. Prints PASS/FAIL
 # per case and "N passed, M failed".
-# apt: isc-dhcp-server iproute2 python3
+# apt: isc-dhcp-server dnsmasq-base iproute2 python3
 set -uo pipefail
 NS_TAG=ov$$
 . "$(dirname "$0")/lib.sh"
@@ -82,9 +83,11 @@ if [ "$overloaded" = yes ]; then ok ack-is-overloaded; else bad ack-is-overloade
 
 # 2. cloudseed fetched through the route from `file`, installed all 156
 # routes, and reported no dropped option.
-nroutes=$(ip -n "$CLI" -4 route show table main | grep -c " via 10.77.0.1 ")
+# (routes read once: `ip … | grep -q` under pipefail fails when grep exits early)
+routes=$(ip -n "$CLI" -4 route show table main)
+nroutes=$(grep -c " via 10.77.0.1 " <<<"$routes")
 if [ $RC = 0 ] && grep -q "hostname: via-route-in-file" "$RUN/cloud-init/cloud.cfg" &&
-  ip -n "$CLI" -4 route show table main | grep -q "^10.79.0.0/24 via 10.77.0.1 dev c0" &&
+  grep -q "^10.79.0.0/24 via 10.77.0.1 dev c0" <<<"$routes" &&
   [ "$nroutes" = 156 ] && [ "$(report 'len([w for w in r["warnings"] if "dhcp" in w])')" = 0 ]; then
   ok fetch-through-classless-route-in-file
 else bad fetch-through-classless-route-in-file "$(why) routes=$nroutes warnings=$(report 'r["warnings"]' 2>&1)"; fi
@@ -96,6 +99,19 @@ if [ $RC = 0 ] && grep -q "hostname: via-route-in-file" "$RUN/cloud-init/cloud.c
   [ -z "$(ip -n "$CLI" -4 route show table main)" ] && ! ip -n "$CLI" -4 addr show c0 | grep -q inet; then
   ok teardown-removes-overloaded-routes
 else bad teardown-removes-overloaded-routes "$(why) routes: $(ip -n "$CLI" -4 route | wc -l)"; fi
+
+# 4. nameserver= (dracut) feeds DNS: this dhcpd sends no option 6, so the
+# name resolves only through the server the command line names.
+ip netns exec "$SRV" dnsmasq --keep-in-foreground --no-resolv --no-hosts --port=53 \
+  --listen-address=10.79.0.1 --bind-interfaces --host-record=seed.test,10.79.0.1 \
+  --log-queries --log-facility="$WORK/dns.log" --pid-file="$WORK/dns.dpid" &
+echo $! >"$WORK/dns.pid"
+wait_for "test -s '$WORK/dns.dpid'" dnsmasq
+reset_client
+run_cs "cloud-config-url=http://seed.test/cc cloudseed.interface=c0 nameserver=10.79.0.1"
+if [ $RC = 0 ] && grep -q "hostname: via-route-in-file" "$RUN/cloud-init/cloud.cfg" &&
+  grep -q "query\[A\] seed.test" "$WORK/dns.log"; then ok nameserver-arg
+else bad nameserver-arg "$(why)"; fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
