@@ -73,25 +73,27 @@ impl NetArgs {
 /// Takes one `key[=value]` token if it is one of ours; returns false when
 /// not. Malformed values are skipped with a warning.
 pub fn token(n: &mut NetArgs, warnings: &mut Vec<String>, key: &str, val: Option<&str>) -> bool {
-    match (key, val) {
-        ("vlan", Some(v)) => match parse_vlan(v) {
-            Some(x) => n.vlans.push(x),
-            None => warnings.push(format!("ignoring vlan={v}: want vlan=<name>:<phys> with the VLAN id in the name (vlan0005, vlan5, eth0.5)")),
-        },
-        ("bond", v) => match parse_bond(v.unwrap_or(""), warnings) {
-            Some(b) => n.bonds.push(b),
-            None => warnings.push(format!("ignoring malformed bond={}", v.unwrap_or(""))),
-        },
-        ("nameserver", Some(v)) => match v.trim_matches(|c| c == '[' || c == ']').parse() {
-            Ok(a) => n.nameservers.push(a),
-            Err(_) => warnings.push(format!("ignoring malformed nameserver={v}")),
-        },
-        ("rd.neednet", v) => match v {
-            Some("1") | None => n.neednet = Some(true),
-            Some("0") => n.neednet = Some(false),
-            Some(v) => warnings.push(format!("ignoring rd.neednet={v}")),
-        },
+    let v = val.unwrap_or("");
+    let ok = match key {
+        "vlan" => parse_vlan(v).map(|x| n.vlans.push(x)).is_some(),
+        "bond" => parse_bond(v, warnings).map(|b| n.bonds.push(b)).is_some(),
+        "nameserver" => v
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse()
+            .map(|a| n.nameservers.push(a))
+            .is_ok(),
+        "rd.neednet" => {
+            n.neednet = match val {
+                Some("1") | None => Some(true),
+                Some("0") => Some(false),
+                _ => n.neednet,
+            };
+            matches!(val, Some("1" | "0") | None)
+        }
         _ => return false,
+    };
+    if !ok {
+        warnings.push(format!("ignoring malformed {key}={v}"));
     }
     true
 }
@@ -165,13 +167,10 @@ fn parse_bond(v: &str, warnings: &mut Vec<String>) -> Option<Bond> {
                         true
                     }
                 }
-                _ => {
-                    warnings.push(format!("bond {name}: option {o} is not supported: ignored"));
-                    true
-                }
+                _ => false, // not applied (lacp_rate, xmit_hash_policy, …)
             };
             if !okay {
-                warnings.push(format!("bond {name}: bad option {o}: ignored"));
+                warnings.push(format!("bond {name}: ignoring option {o}"));
             }
         }
     }

@@ -101,16 +101,7 @@ fn bond(
     }
     rtnl.set_link(index, true, None, deadline)?;
     c.usable.push(b.name.clone());
-    info!(
-        "network: created bond {} ({}) over {}",
-        b.name,
-        b.mode_name(),
-        slaves
-            .iter()
-            .map(|l| l.name.as_str())
-            .collect::<Vec<_>>()
-            .join(",")
-    );
+    info!("network: bond {} ({}) up", b.name, b.mode_name());
     Ok(())
 }
 
