@@ -28,6 +28,8 @@ pub struct Cmdline {
     pub bootif: Option<Mac>,
     /// dracut `ifname=<name>:<mac>`.
     pub ifnames: Vec<(String, Mac)>,
+    /// dracut `vlan=`, `bond=`, `nameserver=`, `rd.neednet=`.
+    pub net: crate::netargs::NetArgs,
     pub knobs: Knobs,
     /// Tokens we recognised but could not use; reported, never fatal.
     pub warnings: Vec<String>,
@@ -166,6 +168,7 @@ pub fn parse(
                 _ => c.warnings.push("ignoring malformed ifname=".into()),
             },
             (k, v) if k.starts_with("cloudseed.") => knob(&mut c, &k["cloudseed.".len()..], v),
+            (k, v) if crate::netargs::token(&mut c.net, &mut c.warnings, k, v) => {}
             _ => {}
         }
     }

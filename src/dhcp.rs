@@ -154,6 +154,8 @@ pub struct Client {
     tries: u32,
     /// DISCOVERs so far (for the broadcast-flag switch).
     discovers: u32,
+    /// Options of the ACK that were dropped or cut short.
+    warnings: Vec<String>,
 }
 
 impl Client {
@@ -170,11 +172,17 @@ impl Client {
             next_tx: now,
             tries: 0,
             discovers: 0,
+            warnings: Vec::new(),
         }
     }
 
     pub fn xid(&self) -> u32 {
         self.xid
+    }
+
+    /// What parsing the ACK dropped or cut short (the shell reports it).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// When the client next wants `poll`; `None` once bound or stopped.
@@ -294,6 +302,7 @@ impl Client {
                     return None;
                 }
                 let lease = lease_from(&msg, server);
+                self.warnings = msg.warnings;
                 self.state = State::Bound(lease.clone());
                 Some(Event::Bound(lease))
             }
@@ -800,5 +809,138 @@ mod dnsmasq_capture {
         assert_eq!(l.gateway(), Some(SERVER));
         assert_eq!(l.routes().len(), 2);
         assert_eq!(l.next_server, SERVER);
+    }
+}
+
+/// Replies captured from ISC dhcpd, Kea, busybox udhcpd and systemd-networkd
+/// answering cloudseed itself (tests/fixtures/dhcp/README.md).
+#[cfg(test)]
+mod server_captures {
+    use super::*;
+
+    macro_rules! fixture {
+        ($name:literal) => {
+            (
+                &include_bytes!(concat!("../tests/fixtures/dhcp/", $name, "-offer.bin"))[..],
+                &include_bytes!(concat!("../tests/fixtures/dhcp/", $name, "-ack.bin"))[..],
+            )
+        };
+    }
+    const SERVER: Ipv4Addr = Ipv4Addr::new(10, 78, 0, 1);
+
+    /// Replays OFFER and ACK through the client the server answered (same
+    /// xid and MAC): the lease and what the client reported.
+    fn bind((offer, ack): (&[u8], &[u8])) -> (Lease, Vec<String>) {
+        let m = dhcpv4::parse(ack).unwrap();
+        let mut c = Client::new(
+            Config {
+                mac: m.chaddr,
+                hostname: None,
+            },
+            Instant::from_millis(0),
+            m.xid,
+        );
+        c.poll(Instant::from_millis(0)).unwrap();
+        assert!(matches!(
+            c.handle(Instant::from_millis(1), offer),
+            Some(Event::Offered { server: SERVER, .. })
+        ));
+        let req = dhcpv4::parse(&c.poll(Instant::from_millis(1)).unwrap().payload).unwrap();
+        assert_eq!(req.options.requested_ip, Some(m.yiaddr));
+        let Some(Event::Bound(l)) = c.handle(Instant::from_millis(2), ack) else {
+            panic!("not bound")
+        };
+        (l, c.warnings().to_vec())
+    }
+
+    fn common(l: &Lease, w: &[String]) {
+        assert_eq!(w, &[] as &[String]);
+        assert_eq!((l.prefix, l.server_id), (24, SERVER));
+        assert!(l.address.octets()[..3] == [10, 78, 0]);
+        assert_eq!(l.dns, vec![SERVER]);
+        assert_eq!(l.lease_s, Some(3600));
+    }
+
+    #[test]
+    fn isc_dhcpd() {
+        let (l, w) = bind(fixture!("isc"));
+        common(&l, &w);
+        assert_eq!(l.gateway(), Some(SERVER));
+        assert_eq!(l.domain.as_deref(), Some("test"));
+    }
+
+    #[test]
+    fn isc_dhcpd_overload_puts_the_end_of_option_121_in_file() {
+        let (_, ack) = fixture!("isc-overload");
+        // the capture is what the test says it is: option 52 = 1, and `file`
+        // starts with option 121
+        let p = dhcpv4::Packet::new_checked(ack).unwrap();
+        assert!(p.options().any(|o| o == Ok((52, &[1u8][..]))));
+        assert_eq!(p.file_options().next().unwrap().unwrap().0, 121);
+        let (l, w) = bind(fixture!("isc-overload"));
+        common(&l, &w);
+        assert_eq!(l.bootfile, "", "file held options, not a name");
+        let r = l.classless_routes.as_ref().unwrap();
+        assert_eq!(r.len(), 156);
+        assert_eq!(
+            r[0],
+            Route {
+                dst: Ipv4Addr::new(172, 16, 0, 0),
+                prefix: 24,
+                gateway: SERVER
+            }
+        );
+        // the route that matters was carried in `file`
+        assert_eq!(
+            r[155],
+            Route {
+                dst: Ipv4Addr::new(10, 79, 0, 0),
+                prefix: 24,
+                gateway: SERVER
+            }
+        );
+        assert_eq!(l.gateway(), None, "no default route was offered");
+    }
+
+    #[test]
+    fn isc_dhcpd_overload_cut_short_is_reported() {
+        let (offer, ack) = fixture!("isc-overload");
+        // the option in `file` now claims more bytes than `file` has
+        let mut bad = ack.to_vec();
+        bad[108 + 1] = 200;
+        let (l, w) = bind((offer, &bad));
+        assert_eq!(
+            w,
+            [
+                "dhcp: option 121 runs past the end of the file field: dropped",
+                "dhcp: option 121 (1186 bytes) is malformed: dropped"
+            ]
+        );
+        assert!(l.classless_routes.is_none());
+        // cloudseed ignoring option 52 would have lost the last route silently
+    }
+
+    #[test]
+    fn kea() {
+        let (l, w) = bind(fixture!("kea"));
+        common(&l, &w);
+        assert_eq!(l.gateway(), Some(SERVER));
+        assert_eq!(l.mtu, Some(1400));
+        assert_eq!(l.domain_search, vec!["test", "example.org"]);
+    }
+
+    #[test]
+    fn busybox_udhcpd() {
+        let (l, w) = bind(fixture!("udhcpd"));
+        common(&l, &w);
+        assert_eq!(l.gateway(), Some(SERVER));
+        assert_eq!(l.domain.as_deref(), Some("test"));
+    }
+
+    #[test]
+    fn systemd_networkd() {
+        let (l, w) = bind(fixture!("networkd"));
+        common(&l, &w);
+        assert_eq!(l.gateway(), Some(SERVER));
     }
 }

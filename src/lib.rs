@@ -15,6 +15,7 @@ pub mod handoff;
 pub mod logger;
 pub mod mkcidata;
 pub mod net;
+pub mod netargs;
 pub mod paths;
 pub mod report;
 pub mod scan;

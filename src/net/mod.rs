@@ -5,6 +5,7 @@ pub mod http;
 pub mod iface;
 pub mod klibc;
 pub mod link;
+pub mod logical;
 pub mod packet;
 pub mod resolve;
 pub mod rtnl;
@@ -93,16 +94,29 @@ pub fn run(
         Ok(r) => r,
         Err(e) => return failed(req, report, e),
     };
+    let logical = logical::create(&mut rtnl, &cmd.net, work, report);
+    let steered = logical::steer(cmd, &logical);
+    let cmd = steered.as_ref().unwrap_or(cmd);
     let mut up = match bring_up(&mut rtnl, cmd, paths, work, deadline, report) {
         Ok(u) => u,
-        Err(e) => return failed(req, report, e),
+        Err(e) => {
+            logical::remove(&mut rtnl, &logical, deadline);
+            return failed(req, report, e);
+        }
     };
+    // nameserver= comes after the servers DHCP or ip= gave
+    for n in cmd.net.ipv4_nameservers() {
+        if !up.dns.contains(&n) {
+            up.dns.push(n);
+        }
+    }
     fetch(req, &up, work, report, &mut out);
 
     let keep = match cmd.knobs.network {
         Some(NetworkPolicy::Keep) => true,
         Some(NetworkPolicy::Teardown) => false,
-        None => cmd.keeps_network(),
+        // dracut keeps the network up for the root when rd.neednet=1
+        None => cmd.keeps_network() || cmd.net.neednet == Some(true),
     };
     let mut entry = entry_of(&up);
     if matches!(up.source, Source::Reused) {
@@ -125,6 +139,7 @@ pub fn run(
             packet::release(s);
         }
         iface::undo(&mut rtnl, &up.applied, deadline);
+        logical::remove(&mut rtnl, &logical, deadline);
         entry.left = Some(Left::TornDown);
         info!("network: tore down {}", up.link.name);
     }

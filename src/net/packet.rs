@@ -190,6 +190,9 @@ pub fn acquire(
                             lease.address, lease.prefix, s.link.name
                         );
                         report.attempt(AttemptKind::Dhcp, &s.link.name, ms, Outcome::Bound);
+                        for w in s.client.warnings() {
+                            report.warn(format!("{}: {w}", s.link.name));
+                        }
                         let winner = i;
                         for (j, other) in sessions.iter().enumerate() {
                             if j != winner {

@@ -105,6 +105,15 @@ impl Rtnl {
             .collect())
     }
 
+    /// Any change request built by `build(seq)`, waiting for its ACK.
+    pub fn request(
+        &mut self,
+        build: impl FnOnce(u32) -> Vec<u8>,
+        deadline: Deadline,
+    ) -> Result<()> {
+        self.exchange(build, deadline).map(drop)
+    }
+
     pub fn set_link(
         &mut self,
         index: u32,

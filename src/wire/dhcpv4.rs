@@ -20,6 +20,7 @@ const YIADDR: Field = 16..20;
 const SIADDR: Field = 20..24;
 const GIADDR: Field = 24..28;
 const CHADDR: Field = 28..34;
+const SNAME: Field = 44..108;
 const FILE: Field = 108..236;
 const MAGIC: Field = 236..240;
 const OPTIONS: usize = 240;
@@ -172,16 +173,27 @@ impl<T: AsRef<[u8]>> Packet<T> {
             rest: &self.b()[OPTIONS..],
         }
     }
+    /// The `file` and `sname` fields as option areas (option 52 says so).
+    pub fn file_options(&self) -> OptionIter<'_> {
+        OptionIter {
+            rest: &self.b()[FILE],
+        }
+    }
+    pub fn sname_options(&self) -> OptionIter<'_> {
+        OptionIter {
+            rest: &self.b()[SNAME],
+        }
+    }
 }
 
 /// Iterates `(code, value)` over an options area; stops at END, skips PAD,
-/// and yields one error (then stops) when an option runs past the buffer.
+/// and yields `Err(code)` once (then stops) when an option runs past the area.
 pub struct OptionIter<'a> {
     rest: &'a [u8],
 }
 
 impl<'a> Iterator for OptionIter<'a> {
-    type Item = Result<(u8, &'a [u8])>;
+    type Item = std::result::Result<(u8, &'a [u8]), u8>;
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             let (&code, tail) = self.rest.split_first()?;
@@ -194,12 +206,12 @@ impl<'a> Iterator for OptionIter<'a> {
                 _ => {
                     let Some((&len, tail)) = tail.split_first() else {
                         self.rest = &[];
-                        return Some(Err(Error::truncated("dhcp option")));
+                        return Some(Err(code));
                     };
                     let len = usize::from(len);
                     if tail.len() < len {
                         self.rest = &[];
-                        return Some(Err(Error::truncated("dhcp option")));
+                        return Some(Err(code));
                     }
                     let (value, tail) = tail.split_at(len);
                     self.rest = tail;
@@ -257,6 +269,8 @@ pub struct Message {
     pub chaddr: [u8; 6],
     pub file: String,
     pub options: Options,
+    /// Options dropped or cut short while parsing, one line each.
+    pub warnings: Vec<String>,
 }
 
 impl Default for Message {
@@ -274,6 +288,7 @@ impl Default for Message {
             chaddr: [0; 6],
             file: String::new(),
             options: Options::default(),
+            warnings: Vec::new(),
         }
     }
 }
@@ -308,8 +323,12 @@ fn text(v: &[u8]) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
-/// RFC 3442: `width, significant octets of the destination, router`.
+/// RFC 3442: `width, significant octets of the destination, router`; at
+/// least one route (the option's minimum length is 5).
 pub fn parse_classless_routes(mut v: &[u8]) -> Option<Vec<Route>> {
+    if v.is_empty() {
+        return None;
+    }
     let mut out = Vec::new();
     while let Some((&width, tail)) = v.split_first() {
         if width > 32 {
@@ -348,19 +367,78 @@ pub fn parse_domain_search(v: &[u8]) -> Option<Vec<String>> {
     Some(out)
 }
 
-impl Options {
-    fn parse(iter: OptionIter<'_>) -> Result<Options> {
-        // RFC 3396: an option may be split into several instances; concatenate.
-        let mut merged: Vec<(u8, Vec<u8>)> = Vec::new();
-        for item in iter {
-            let (code, value) = item?;
-            match merged.iter_mut().find(|(c, _)| *c == code) {
+/// Option 52 (RFC 2132 section 9.3): which BOOTP fields hold more options.
+pub const OVERLOAD_FILE: u8 = 1;
+pub const OVERLOAD_SNAME: u8 = 2;
+
+/// Collects the options of one area into `merged`, concatenating repeated
+/// codes (RFC 3396, as ISC dhcpd and dhclient do, across areas too). An
+/// option that runs past its area is dropped with a warning.
+fn collect(
+    iter: OptionIter<'_>,
+    area: &str,
+    merged: &mut Vec<(u8, Vec<u8>)>,
+    warn: &mut Vec<String>,
+) {
+    for item in iter {
+        match item {
+            Ok((code, value)) => match merged.iter_mut().find(|(c, _)| *c == code) {
                 Some((_, v)) => v.extend_from_slice(value),
                 None => merged.push((code, value.to_vec())),
-            }
+            },
+            Err(code) => warn.push(format!(
+                "dhcp: option {code} runs past the end of the {area} field: dropped"
+            )),
         }
+    }
+}
+
+/// The options of a message in RFC 2131 order: the options field, then
+/// `file`, then `sname` when option 52 says they are overloaded. Returns
+/// the merged options and the overload value.
+fn gather<T: AsRef<[u8]>>(p: &Packet<T>, warn: &mut Vec<String>) -> (Vec<(u8, Vec<u8>)>, u8) {
+    let mut merged = Vec::new();
+    collect(p.options(), "options", &mut merged, warn);
+    let overload = match merged.iter().find(|(c, _)| *c == opt::OVERLOAD) {
+        Some((_, v)) if matches!(v[..], [1..=3]) => v[0],
+        Some(_) => {
+            warn.push("dhcp: option 52 (overload) is invalid: ignored".into());
+            0
+        }
+        None => 0,
+    };
+    if overload & OVERLOAD_FILE != 0 {
+        collect(p.file_options(), "file", &mut merged, warn);
+    }
+    if overload & OVERLOAD_SNAME != 0 {
+        collect(p.sname_options(), "sname", &mut merged, warn);
+    }
+    (merged, overload)
+}
+
+/// Whether an option we use has a value its type allows; one that does not
+/// is dropped, and the caller warns.
+fn usable(code: u8, v: &[u8], o: &Options) -> bool {
+    match code {
+        opt::SUBNET_MASK
+        | opt::BROADCAST
+        | opt::REQUESTED_IP
+        | opt::SERVER_ID
+        | opt::LEASE_TIME => v.len() == 4,
+        opt::ROUTER | opt::DNS | opt::NTP => ipv4_list(v).is_some(),
+        opt::MTU => o.mtu.is_some(),
+        opt::MAX_SIZE => v.len() == 2,
+        opt::MESSAGE_TYPE => o.message_type.is_some(),
+        opt::CLASSLESS_ROUTES => o.classless_routes.is_some(),
+        opt::DOMAIN_SEARCH => v.is_empty() || !o.domain_search.is_empty(),
+        _ => true,
+    }
+}
+
+impl Options {
+    fn parse(merged: &[(u8, Vec<u8>)], warn: &mut Vec<String>) -> Options {
         let mut o = Options::default();
-        for (code, v) in &merged {
+        for (code, v) in merged {
             let v = v.as_slice();
             match *code {
                 opt::MESSAGE_TYPE => {
@@ -401,7 +479,20 @@ impl Options {
                 _ => {}
             }
         }
-        Ok(o)
+
+        for (code, v) in merged {
+            if !usable(*code, v, &o) {
+                warn.push(format!(
+                    "dhcp: option {code} ({} bytes) is malformed: dropped",
+                    v.len()
+                ));
+            }
+            let texts = [opt::HOSTNAME, opt::DOMAIN_NAME, opt::MESSAGE, opt::BOOTFILE];
+            if texts.contains(code) && v.iter().skip_while(|&&c| c != 0).any(|&c| c != 0) {
+                warn.push(format!("dhcp: option {code} is cut at its first NUL"));
+            }
+        }
+        o
     }
 
     /// Appends the options in a fixed order (message type first, as RFC 2131
@@ -500,7 +591,15 @@ impl Message {
         if p.htype() != 1 || p.hlen() != 6 {
             return Err(Error::malformed("dhcp hardware type"));
         }
-        let options = Options::parse(p.options())?;
+        let mut warnings = Vec::new();
+        let (merged, overload) = gather(p, &mut warnings);
+        let options = Options::parse(&merged, &mut warnings);
+        // An overloaded `file` holds options, not a boot file name.
+        let file = if overload & OVERLOAD_FILE != 0 {
+            String::new()
+        } else {
+            String::from_utf8_lossy(p.file()).into_owned()
+        };
         Ok(Message {
             op: p.op(),
             xid: p.xid(),
@@ -511,8 +610,9 @@ impl Message {
             siaddr: p.siaddr(),
             giaddr: p.giaddr(),
             chaddr: p.chaddr(),
-            file: String::from_utf8_lossy(p.file()).into_owned(),
+            file,
             options,
+            warnings,
         })
     }
 
@@ -596,14 +696,22 @@ mod tests {
         b[236..240].copy_from_slice(&MAGIC_COOKIE);
         assert!(parse(&b).is_ok());
         b.extend_from_slice(&[53, 5, 1]);
-        assert!(parse(&b).is_err(), "option runs past the end");
+        let m = parse(&b).unwrap();
+        assert_eq!(
+            m.warnings,
+            ["dhcp: option 53 runs past the end of the options field: dropped"]
+        );
         // every truncation and every single-byte value at every position
         let m = Message {
             op: OP_REPLY,
             options: Options {
                 message_type: Some(MessageType::Ack),
                 dns: vec![Ipv4Addr::LOCALHOST],
-                classless_routes: Some(vec![]),
+                classless_routes: Some(vec![Route {
+                    dst: Ipv4Addr::UNSPECIFIED,
+                    prefix: 0,
+                    gateway: Ipv4Addr::LOCALHOST,
+                }]),
                 ..Options::default()
             },
             ..Message::default()
@@ -625,10 +733,114 @@ mod tests {
     fn wrong_length_options_are_ignored() {
         let mut b = Message::default().emit();
         b.truncate(240);
-        b.extend_from_slice(&[54, 3, 1, 2, 3, 51, 4, 0, 0, 1, 0, 26, 2, 0, 10, 255]);
+        b.extend_from_slice(&[54, 3, 1, 2, 3, 51, 4, 0, 0, 1, 0, 26, 2, 0, 10]);
+        b.extend_from_slice(&[12, 4, b'h', 0, b'x', 0, 15, 2, b'd', 0, 255]);
         let m = parse(&b).unwrap();
+        assert_eq!(
+            m.warnings,
+            [
+                "dhcp: option 54 (3 bytes) is malformed: dropped",
+                "dhcp: option 26 (2 bytes) is malformed: dropped",
+                "dhcp: option 12 is cut at its first NUL",
+            ]
+        );
+        assert_eq!(m.options.hostname.as_deref(), Some("h"));
+        assert_eq!(
+            m.options.domain_name.as_deref(),
+            Some("d"),
+            "a final NUL is fine"
+        );
         assert_eq!(m.options.server_id, None);
         assert_eq!(m.options.lease_time, Some(256));
         assert_eq!(m.options.mtu, None, "mtu below 68");
+    }
+
+    /// A reply with options in the options field, then `file`, then `sname`
+    /// (option 52 = 3), option 121 split over all three (RFC 3396).
+    fn overloaded() -> Vec<u8> {
+        let mut b = Message {
+            op: OP_REPLY,
+            ..Message::default()
+        }
+        .emit();
+        b.truncate(OPTIONS);
+        // 121: 10.1.0.0/16 via 10.0.0.1 | 0/0 via 10.0.0.1, cut after 3 and 9 bytes
+        let routes = [16, 10, 1, 10, 0, 0, 1, 0, 10, 0, 0, 1];
+        b.extend_from_slice(&[53, 1, 5, 52, 1, 3, 121, 3]);
+        b.extend_from_slice(&routes[..3]);
+        b.push(opt::END);
+        let mut file = vec![121, 6];
+        file.extend_from_slice(&routes[3..9]);
+        file.extend_from_slice(&[6, 4, 10, 0, 0, 53, opt::END]);
+        b[FILE][..file.len()].copy_from_slice(&file);
+        let mut sname = vec![121, 3];
+        sname.extend_from_slice(&routes[9..]);
+        sname.extend_from_slice(&[opt::PAD, 12, 2, b'h', b'1', opt::END]);
+        b[SNAME][..sname.len()].copy_from_slice(&sname);
+        b
+    }
+
+    #[test]
+    fn overload_reads_file_then_sname_and_joins_split_options() {
+        let m = parse(&overloaded()).unwrap();
+        assert_eq!(m.warnings, Vec::<String>::new());
+        assert_eq!(m.file, "", "an overloaded file is not a file name");
+        let o = &m.options;
+        assert_eq!(o.message_type, Some(MessageType::Ack));
+        assert_eq!(o.dns, vec![Ipv4Addr::new(10, 0, 0, 53)]);
+        assert_eq!(o.hostname.as_deref(), Some("h1"));
+        let r = o.classless_routes.as_ref().unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!((r[0].dst, r[0].prefix), (Ipv4Addr::new(10, 1, 0, 0), 16));
+        assert_eq!((r[1].prefix, r[1].gateway), (0, Ipv4Addr::new(10, 0, 0, 1)));
+        // emit puts it all in the options field; it reads back the same
+        assert_eq!(parse(&m.emit()).unwrap().options, m.options);
+    }
+
+    #[test]
+    fn overload_value_decides_which_fields_are_read() {
+        let mut b = overloaded();
+        b[OPTIONS + 5] = OVERLOAD_FILE;
+        let m = parse(&b).unwrap();
+        assert_eq!(m.options.hostname, None, "sname not read");
+        assert!(m.options.classless_routes.is_none());
+        assert_eq!(
+            m.warnings,
+            ["dhcp: option 121 (9 bytes) is malformed: dropped"]
+        );
+        // no overload: file is a (strange) file name, sname ignored
+        b[OPTIONS + 5] = 9;
+        let m = parse(&b).unwrap();
+        assert!(m.options.dns.is_empty());
+        assert_eq!(m.file.as_bytes()[0], 121);
+        assert_eq!(
+            m.warnings[0],
+            "dhcp: option 52 (overload) is invalid: ignored"
+        );
+        // option 52 inside file itself does not count (RFC 2131 section 4.1)
+        let mut b = overloaded();
+        b[OPTIONS + 3] = opt::PAD;
+        b[OPTIONS + 4] = opt::PAD;
+        b[OPTIONS + 5] = opt::PAD;
+        b[FILE.start + 10..FILE.start + 13].copy_from_slice(&[52, 1, 3]);
+        assert!(parse(&b).unwrap().options.hostname.is_none());
+    }
+
+    #[test]
+    fn option_cut_at_the_end_of_file_is_reported() {
+        let mut b = overloaded();
+        // a last option in file whose length runs past byte 128
+        let at = FILE.end - 3;
+        b[at..FILE.end].copy_from_slice(&[15, 9, b'x']);
+        // and move END out of its way
+        let end = FILE.start + 14;
+        b[end] = opt::PAD;
+        let m = parse(&b).unwrap();
+        assert_eq!(
+            m.warnings,
+            ["dhcp: option 15 runs past the end of the file field: dropped"]
+        );
+        assert_eq!(m.options.domain_name, None);
+        assert!(m.options.classless_routes.is_some(), "the rest is kept");
     }
 }

@@ -388,6 +388,121 @@ pub fn set_link(seq: u32, index: u32, up: bool, mtu: Option<u32>) -> Vec<u8> {
     .finish()
 }
 
+/// Logical links (VLAN, bond): rtnetlink attributes from `<linux/if_link.h>`.
+pub mod logical {
+    use super::*;
+
+    pub const NLM_F_EXCL: u16 = 0x200;
+    const NLA_F_NESTED: u16 = 0x8000;
+    const IFLA_LINK: u16 = 5;
+    const IFLA_MASTER: u16 = 10;
+    const IFLA_INFO_DATA: u16 = 2;
+    const IFLA_VLAN_ID: u16 = 1;
+    const IFLA_BOND_MODE: u16 = 1;
+    const IFLA_BOND_MIIMON: u16 = 3;
+    const IFLA_BOND_PRIMARY: u16 = 11;
+
+    /// A bond's settings, as `IFLA_INFO_DATA` carries them.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct BondData {
+        pub mode: u8,
+        pub miimon: Option<u32>,
+        /// The primary slave's ifindex.
+        pub primary: Option<u32>,
+    }
+
+    impl Builder {
+        /// A nested attribute: `f` appends the inner ones; the length is
+        /// patched once they are in.
+        fn nest(self, kind: u16, f: impl FnOnce(Builder) -> Builder) -> Builder {
+            let mut b = self.raw(&[]);
+            let start = b.buf.len();
+            b.buf.extend_from_slice(&[0, 0]);
+            b.buf
+                .extend_from_slice(&(kind | NLA_F_NESTED).to_ne_bytes());
+            let mut b = f(b);
+            let len = (b.buf.len() - start) as u16;
+            b.buf[start..start + 2].copy_from_slice(&len.to_ne_bytes());
+            b
+        }
+    }
+
+    fn name_z(name: &str) -> Vec<u8> {
+        let mut v = name.as_bytes().to_vec();
+        v.push(0);
+        v
+    }
+
+    fn new_link(seq: u32, name: &str) -> Builder {
+        Builder::new(
+            RTM_NEWLINK,
+            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+            seq,
+        )
+        .raw(&ifinfomsg(0, 0, 0))
+        .attr(IFLA_IFNAME, &name_z(name))
+    }
+
+    /// `ip link add link <phys> name <name> type vlan id <id>`.
+    pub fn new_vlan(seq: u32, name: &str, phys: u32, id: u16) -> Vec<u8> {
+        new_link(seq, name)
+            .attr(IFLA_LINK, &phys.to_ne_bytes())
+            .nest(IFLA_LINKINFO, |b| {
+                b.attr(IFLA_INFO_KIND, b"vlan")
+                    .nest(IFLA_INFO_DATA, |b| b.attr(IFLA_VLAN_ID, &id.to_ne_bytes()))
+            })
+            .finish()
+    }
+
+    /// `ip link add <name> [mtu M] type bond mode … miimon … primary …`.
+    pub fn new_bond(seq: u32, name: &str, mtu: Option<u32>, d: &BondData) -> Vec<u8> {
+        bond_info(new_link(seq, name), mtu, d)
+    }
+
+    /// `ip link set <index> [mtu M] type bond mode …`: an existing, empty and
+    /// down bond (the one the bonding module makes when it loads).
+    pub fn change_bond(seq: u32, index: u32, mtu: Option<u32>, d: &BondData) -> Vec<u8> {
+        let b =
+            Builder::new(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, seq).raw(&ifinfomsg(index, 0, 0));
+        bond_info(b, mtu, d)
+    }
+
+    fn bond_info(mut b: Builder, mtu: Option<u32>, d: &BondData) -> Vec<u8> {
+        if let Some(m) = mtu {
+            b = b.attr(IFLA_MTU, &m.to_ne_bytes());
+        }
+        b.nest(IFLA_LINKINFO, |b| {
+            b.attr(IFLA_INFO_KIND, b"bond")
+                .nest(IFLA_INFO_DATA, |mut b| {
+                    b = b.attr(IFLA_BOND_MODE, &[d.mode]);
+                    if let Some(m) = d.miimon {
+                        b = b.attr(IFLA_BOND_MIIMON, &m.to_ne_bytes());
+                    }
+                    if let Some(p) = d.primary {
+                        b = b.attr(IFLA_BOND_PRIMARY, &p.to_ne_bytes());
+                    }
+                    b
+                })
+        })
+        .finish()
+    }
+
+    /// `ip link set <index> master <master>` (0 releases it).
+    pub fn set_master(seq: u32, index: u32, master: u32) -> Vec<u8> {
+        Builder::new(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, seq)
+            .raw(&ifinfomsg(index, 0, 0))
+            .attr(IFLA_MASTER, &master.to_ne_bytes())
+            .finish()
+    }
+
+    /// `ip link del <index>`.
+    pub fn del_link(seq: u32, index: u32) -> Vec<u8> {
+        Builder::new(RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, seq)
+            .raw(&ifinfomsg(index, 0, 0))
+            .finish()
+    }
+}
+
 /// `RTM_NEWADDR`/`RTM_DELADDR` for `address/prefix` with its broadcast.
 pub fn addr(
     seq: u32,
@@ -614,5 +729,92 @@ mod kernel_capture {
         for n in (0..DUMP.len()).step_by(7) {
             let _ = parse(&DUMP[..n]);
         }
+    }
+}
+
+/// Golden bytes for the logical-link requests, written out from
+/// `<linux/netlink.h>`/`<linux/if_link.h>` (little-endian, as x86 and arm64
+/// hosts are), independent of the Builder.
+#[cfg(all(test, target_endian = "little"))]
+mod logical_golden {
+    use super::logical::*;
+
+    fn hex(annotated: &str) -> Vec<u8> {
+        annotated
+            .lines()
+            .flat_map(|l| l.split('#').next().unwrap().split_whitespace())
+            .map(|t| u8::from_str_radix(t, 16).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn vlan_100_on_ifindex_2() {
+        let want = hex("
+            4c 00 00 00  10 00  05 06  07 00 00 00  00 00 00 00  # len 76, RTM_NEWLINK, REQUEST|ACK|EXCL|CREATE, seq 7, pid 0
+            00 00 00 00  00 00 00 00  00 00 00 00  00 00 00 00  # ifinfomsg: AF_UNSPEC, index 0, flags 0, change 0
+            0c 00 03 00  76 6c 61 6e 31 30 30 00                # IFLA_IFNAME \"vlan100\\0\"
+            08 00 05 00  02 00 00 00                            # IFLA_LINK 2
+            18 00 12 80                                         # IFLA_LINKINFO (nested), 24 bytes
+            08 00 01 00  76 6c 61 6e                            #   IFLA_INFO_KIND \"vlan\"
+            0c 00 02 80                                         #   IFLA_INFO_DATA (nested), 12 bytes
+            06 00 01 00  64 00 00 00                            #     IFLA_VLAN_ID 100 (+2 pad)
+        ");
+        // a nest's length covers its inner attributes with their padding
+        assert_eq!(new_vlan(7, "vlan100", 2, 100), want);
+    }
+
+    #[test]
+    fn active_backup_bond_with_miimon_primary_and_mtu() {
+        let d = BondData {
+            mode: 1,
+            miimon: Some(100),
+            primary: Some(3),
+        };
+        let want = hex("
+            5c 00 00 00  10 00  05 06  09 00 00 00  00 00 00 00  # len 92, RTM_NEWLINK, REQUEST|ACK|EXCL|CREATE, seq 9
+            00 00 00 00  00 00 00 00  00 00 00 00  00 00 00 00  # ifinfomsg
+            0a 00 03 00  62 6f 6e 64 30 00 00 00                # IFLA_IFNAME \"bond0\\0\" (+2 pad)
+            08 00 04 00  28 23 00 00                            # IFLA_MTU 9000
+            28 00 12 80                                         # IFLA_LINKINFO (nested), 40 bytes
+            08 00 01 00  62 6f 6e 64                            #   IFLA_INFO_KIND \"bond\"
+            1c 00 02 80                                         #   IFLA_INFO_DATA (nested), 28 bytes
+            05 00 01 00  01 00 00 00                            #     IFLA_BOND_MODE 1 active-backup (+3 pad)
+            08 00 03 00  64 00 00 00                            #     IFLA_BOND_MIIMON 100
+            08 00 0b 00  03 00 00 00                            #     IFLA_BOND_PRIMARY ifindex 3
+        ");
+        assert_eq!(new_bond(9, "bond0", Some(9000), &d), want);
+    }
+
+    #[test]
+    fn change_an_existing_bond() {
+        let d = BondData {
+            mode: 4,
+            miimon: None,
+            primary: None,
+        };
+        let want = hex("
+            38 00 00 00  10 00  05 00  03 00 00 00  00 00 00 00  # len 56, RTM_NEWLINK, REQUEST|ACK (no CREATE), seq 3
+            00 00 00 00  06 00 00 00  00 00 00 00  00 00 00 00  # ifinfomsg index 6
+            18 00 12 80                                         # IFLA_LINKINFO (nested), 24 bytes
+            08 00 01 00  62 6f 6e 64                            #   IFLA_INFO_KIND \"bond\"
+            0c 00 02 80                                         #   IFLA_INFO_DATA (nested), 12 bytes
+            05 00 01 00  04 00 00 00                            #     IFLA_BOND_MODE 4 802.3ad (+3 pad)
+        ");
+        assert_eq!(change_bond(3, 6, None, &d), want);
+    }
+
+    #[test]
+    fn enslave_and_delete() {
+        let want = hex("
+            28 00 00 00  10 00  05 00  01 00 00 00  00 00 00 00  # len 40, RTM_NEWLINK, REQUEST|ACK, seq 1
+            00 00 00 00  04 00 00 00  00 00 00 00  00 00 00 00  # ifinfomsg index 4
+            08 00 0a 00  05 00 00 00                            # IFLA_MASTER 5
+        ");
+        assert_eq!(set_master(1, 4, 5), want);
+        let want = hex("
+            20 00 00 00  11 00  05 00  02 00 00 00  00 00 00 00  # len 32, RTM_DELLINK, REQUEST|ACK, seq 2
+            00 00 00 00  05 00 00 00  00 00 00 00  00 00 00 00  # ifinfomsg index 5
+        ");
+        assert_eq!(del_link(2, 5), want);
     }
 }

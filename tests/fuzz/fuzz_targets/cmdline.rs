@@ -25,6 +25,13 @@ fuzz_target!(|data: &[u8]| {
             let _ = cloudseed::url::Url::parse(s).map(|u| u.to_string());
         }
     }
+    // vlan=/bond=: names fit the kernel's, VLAN ids are valid 802.1Q ids.
+    for v in &c.net.vlans {
+        assert!((1..=4094).contains(&v.id) && v.name.len() <= 15 && v.phys.len() <= 15);
+    }
+    for b in &c.net.bonds {
+        assert!(b.mode <= 6 && !b.slaves.is_empty() && b.name.len() <= 15);
+    }
     if c.knobs.disable || c.knobs.required || c.knobs.debug {
         assert!(line.contains("cloudseed."));
     }
