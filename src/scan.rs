@@ -158,9 +158,10 @@ fn probe_one(p: &Path) -> Probe {
 fn ended(child: &mut Child) -> Error {
     use std::os::unix::process::ExitStatusExt;
     match child.wait() {
-        // SIGABRT: panic=abort after the hook; SIGILL/SIGTRAP: the tuned
+        // 4..=6 is SIGILL, SIGTRAP, SIGABRT. SIGABRT: panic=abort after the
+        // hook; SIGILL/SIGTRAP (x86_64/aarch64 trap instructions): the tuned
         // build's panic=immediate-abort traps at once, before any hook runs.
-        Ok(st) if matches!(st.signal(), Some(4 | 5 | 6)) => {
+        Ok(st) if matches!(st.signal(), Some(4..=6)) => {
             Error::panicked("probe process aborted on this device")
         }
         Ok(st) => Error::io(
