@@ -20,6 +20,10 @@ pub struct Report {
     pub warnings: Vec<String>,
     pub errors: Vec<String>,
     pub exit_code: u8,
+    /// ds-identify's decision as identification saw it (phase 2), or null.
+    pub identification: Option<String>,
+    /// Why nothing was handed off although a source was found, or null.
+    pub stand_aside: Option<String>,
 }
 
 #[derive(Serialize, Debug, Default)]
@@ -131,4 +135,35 @@ impl Report {
     pub fn to_json(&self) -> String {
         miniserde::json::to_string(self)
     }
+}
+
+/// Phase 2's report merged into phase 1's JSON (`base`): its files, phases,
+/// attempts, warnings and errors appended; its source, identification,
+/// stand_aside and exit_code set. `None` when `base` is not a JSON object.
+pub fn merge_json(base: &str, add: &Report) -> Option<String> {
+    use miniserde::json::{Number, Object, Value};
+    let mut base: Object = miniserde::json::from_str(base).ok()?;
+    let exit_code = add.exit_code;
+    let add: Object = miniserde::json::from_str(&add.to_json()).ok()?;
+    for (k, v) in add {
+        match (k.as_str(), v) {
+            ("files" | "phases" | "attempts" | "warnings" | "errors", Value::Array(a)) => {
+                match base.get_mut(&k) {
+                    Some(Value::Array(b)) => b.extend(a),
+                    _ => {
+                        base.insert(k, Value::Array(a));
+                    }
+                }
+            }
+            ("source" | "identification" | "stand_aside", v) if !matches!(v, Value::Null) => {
+                base.insert(k, v);
+            }
+            _ => {}
+        }
+    }
+    base.insert(
+        "exit_code".into(),
+        Value::Number(Number::U64(exit_code.into())),
+    );
+    Some(miniserde::json::to_string(&base))
 }

@@ -151,10 +151,10 @@ fn malformed_named_source_exits_1() {
 }
 
 #[test]
-fn required_with_nothing_found_exits_1() {
+fn required_with_nothing_found_exits_3_to_stop_the_boot() {
     let t = Tmp::new("required");
     let (code, _) = run(&t, "cloudseed.required", &[]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 3);
     assert!(report(&t).contains("no source found"));
     let t = Tmp::new("not-required");
     assert_eq!(run(&t, "cloudseed.required=0", &[]).0, 0);
@@ -292,14 +292,16 @@ fn fat_seed_round_trips_byte_for_byte() {
 }
 
 #[test]
-fn iso_seed_round_trips_and_first_cidata_wins() {
+fn iso_seed_round_trips_and_nocloud_order_picks_the_volume() {
     let t = Tmp::new("iso-roundtrip");
     let dir = t.path("iso");
     fs::create_dir_all(&dir).unwrap();
     fs::write(dir.join("meta-data"), b"instance-id: iso-1\n").unwrap();
     fs::write(dir.join("user-data"), b"#cloud-config\nruncmd: [true]\n").unwrap();
     fs::write(dir.join("vendor-data"), b"#cloud-config\n{}\n").unwrap();
-    let iso = t.path("a.iso");
+    // NoCloud reads cidata devices reverse-sorted: b.iso before a.img,
+    // whatever order the scan met them in.
+    let iso = t.path("b.iso");
     let ok = Command::new("genisoimage")
         .args(["-quiet", "-output"])
         .arg(&iso)
@@ -309,7 +311,7 @@ fn iso_seed_round_trips_and_first_cidata_wins() {
         .expect("genisoimage is needed")
         .success();
     assert!(ok);
-    let other = t.path("b.img");
+    let other = t.path("a.img");
     make_fat(
         &other,
         "cidata",
@@ -323,9 +325,9 @@ fn iso_seed_round_trips_and_first_cidata_wins() {
         "quiet",
         &[
             "--device",
-            iso.to_str().unwrap(),
-            "--device",
             other.to_str().unwrap(),
+            "--device",
+            iso.to_str().unwrap(),
         ],
     );
     assert_eq!(code, 0, "{stderr}");

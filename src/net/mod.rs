@@ -9,7 +9,7 @@ pub mod packet;
 pub mod resolve;
 pub mod rtnl;
 
-use crate::cmdline::{Autoconf, Cmdline, IpArg, NetworkPolicy};
+use crate::cmdline::{Autoconf, Cmdline, IpArg};
 use crate::dhcp::{self, Lease};
 use crate::error::{Error, Result};
 use crate::paths::Paths;
@@ -36,6 +36,10 @@ pub struct Request {
     /// NoCloud `seedfrom` base: `meta-data` and `user-data` required,
     /// `vendor-data` and `network-config` optional (404 = absent).
     pub seed_url: Option<Url>,
+    /// What to leave behind (src/plan.rs `network_left`): keep the
+    /// interface configured, and whether to render klibc's net-<if>.conf.
+    pub keep: bool,
+    pub write_conf: bool,
 }
 
 #[derive(Debug, Default)]
@@ -95,15 +99,16 @@ pub fn run(
     };
     fetch(req, &up, work, report, &mut out);
 
-    let keep = match cmd.knobs.network {
-        Some(NetworkPolicy::Keep) => true,
-        Some(NetworkPolicy::Teardown) => false,
-        None => cmd.keeps_network(),
-    };
     let mut entry = entry_of(&up);
     if matches!(up.source, Source::Reused) {
         entry.left = Some("kept".into());
-    } else if keep {
+    } else if req.keep && !req.write_conf {
+        entry.left = Some("kept".into());
+        info!(
+            "network: keeping {} (the initramfs' own network config stands)",
+            up.link.name
+        );
+    } else if req.keep {
         let mut conf = klibc_conf(&up);
         if conf.hostname.is_empty() {
             // klibc keeps the ip= host name when the server sends none.
