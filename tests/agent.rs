@@ -472,3 +472,152 @@ fn every_volume_kind_round_trips_through_the_cli() {
         "{stderr}"
     );
 }
+
+/// Runs `cloudseed ARGS` with the test's fake /sys and run dir appended.
+fn run_args(t: &Tmp, args: &[&str]) -> (i32, String) {
+    fs::create_dir_all(t.path("sys/class/block")).unwrap();
+    let out = Command::new(BIN)
+        .args(args)
+        .arg("--run-dir")
+        .arg(t.path("run"))
+        .arg("--sys-dir")
+        .arg(t.path("sys"))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn two_phases_stage_then_hand_off_by_renaming() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = Tmp::new("phases");
+    let img = t.path("seed.img");
+    let nc = b"version: 2\nethernets: {}\n";
+    make_fat(
+        &img,
+        "cidata",
+        &[
+            ("meta-data", b"instance-id: two-phase\n"),
+            ("user-data", b"#cloud-config\nhostname: p\n"),
+            ("network-config", nc),
+        ],
+    );
+    let root = t.path("root");
+    fs::create_dir_all(root.join("etc/cloud")).unwrap();
+    // Phase 1: before the root mount. Nothing for cloud-init yet.
+    let dev = img.to_str().unwrap();
+    let (code, err) = run_args(
+        &t,
+        &[
+            "run",
+            "--stage",
+            "--generator",
+            "initramfs-tools",
+            "--cmdline",
+            "quiet",
+            "--device",
+            dev,
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        files(&t.path("run")),
+        vec![
+            "cloudseed/report.json",
+            "cloudseed/stage/meta-data",
+            "cloudseed/stage/network-config",
+            "cloudseed/stage/state.json",
+            "cloudseed/stage/user-data",
+        ]
+    );
+    let mode = |p: &str| fs::metadata(t.path(p)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode("run/cloudseed/stage"), 0o700);
+    // Phase 2: after it. The seed files are renamed in, the stage is gone.
+    let (code, err) = run_args(&t, &["handoff", "--root", root.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        files(&t.path("run")),
+        vec![
+            "cloud-init/.ds-identify.result",
+            "cloud-init/cloud.cfg",
+            "cloud-init/seed/nocloud/meta-data",
+            "cloud-init/seed/nocloud/network-config",
+            "cloud-init/seed/nocloud/user-data",
+            "cloudseed/report.json",
+        ]
+    );
+    assert_eq!(seed_file(&t, "meta-data"), b"instance-id: two-phase\n");
+    assert_eq!(seed_file(&t, "network-config"), nc);
+    assert_eq!(mode("run/cloud-init/seed/nocloud/user-data"), 0o600);
+    assert_eq!(mode("run/cloud-init/seed/nocloud/meta-data"), 0o644);
+    let cfg = fs::read_to_string(t.path("run/cloud-init/cloud.cfg")).unwrap();
+    assert!(
+        cfg.contains("datasource_list: [ NoCloud, None ]\n"),
+        "{cfg}"
+    );
+    assert!(cfg.contains("      version: 2\n"), "{cfg}");
+    // One report: phase 1's devices, phase 2's files and identification.
+    let r = report(&t);
+    for want in [
+        "\"name\":\"stage\"",
+        "\"name\":\"handoff-total\"",
+        "\"identification\":\"enabled: [ NoCloud, None ]",
+        "cloud-init/seed/nocloud/user-data",
+        dev,
+        "\"exit_code\":0",
+    ] {
+        assert!(r.contains(want), "{want} not in {r}");
+    }
+}
+
+#[test]
+fn hand_off_without_a_stage_is_an_error_and_writes_nothing_for_cloud_init() {
+    let t = Tmp::new("nostage");
+    let (code, _) = run_args(&t, &["handoff"]);
+    assert_eq!(code, 1);
+    assert_eq!(files(&t.path("run")), vec!["cloudseed/report.json"]);
+    assert!(report(&t).contains("did `cloudseed run --stage` run?"));
+}
+
+#[test]
+fn a_refused_stage_leaves_phase_2_nothing_to_do() {
+    let t = Tmp::new("refused");
+    let img = t.path("seed.img");
+    make_fat(
+        &img,
+        "cidata",
+        &[
+            ("meta-data", b"instance-id: x\n"),
+            ("user-data", b"#cloud-config\n"),
+        ],
+    );
+    let pin = "cloudseed.sha256.user-data=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    let dev = img.to_str().unwrap();
+    let (code, _) = run_args(&t, &["run", "--stage", "--cmdline", pin, "--device", dev]);
+    assert_eq!(code, 1);
+    let (code, _) = run_args(&t, &["handoff"]);
+    assert_eq!(code, 1, "phase 1's failure stays the job's exit code");
+    assert_eq!(files(&t.path("run")), vec!["cloudseed/report.json"]);
+    let r = report(&t);
+    assert!(
+        r.contains("user-data does not match cloudseed.sha256.user-data"),
+        "{r}"
+    );
+}
+
+#[test]
+fn required_subcommand_tells_the_hooks() {
+    let code = |c: &str| {
+        Command::new(BIN)
+            .args(["required", "--cmdline", c])
+            .status()
+            .unwrap()
+            .code()
+    };
+    assert_eq!(code("quiet cloudseed.required"), Some(3));
+    assert_eq!(code("cloudseed.required cloudseed.required=0"), Some(0));
+    assert_eq!(code("quiet"), Some(0));
+}
