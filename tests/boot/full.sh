@@ -105,8 +105,10 @@ prepare() {
   unshare -m --propagation private bash -c "$(declare -f build_initrd); build_initrd \"\$@\"" _ "$r" "$v" \
     > "$W/build-$v.log" 2>&1 || { tail -20 "$W/build-$v.log" >&2; return 1; }
   case $v in
-    itools) grep -qx 'usr/sbin/cloudseed' "$r.list" && grep -qx 'scripts/init-premount/cloudseed' "$r.list" ;;
-    dracut) grep -q ' usr/sbin/cloudseed$' "$r.list" && grep -q 'cloudseed.service$' "$r.list" ;;
+    itools) grep -qx 'usr/sbin/cloudseed' "$r.list" && grep -qx 'scripts/init-premount/cloudseed' "$r.list" &&
+      grep -qx 'scripts/init-bottom/cloudseed' "$r.list" ;;
+    dracut) grep -q ' usr/sbin/cloudseed$' "$r.list" && grep -q 'cloudseed.service$' "$r.list" &&
+      { grep -q 'cloudseed-handoff.service$' "$r.list" || grep -q 'pre-pivot/50-cloudseed-pre-pivot.sh$' "$r.list"; } ;;
   esac || { echo "the $v initrd lacks cloudseed" >&2; return 1; }
   grep -q 'virtio_net.ko' "$r.list" || { echo "the $v initrd lacks virtio_net" >&2; return 1; }
   kver=$(ls "$r/lib/modules")
