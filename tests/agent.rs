@@ -529,7 +529,7 @@ fn two_phases_stage_then_hand_off_by_renaming() {
             "cloudseed/report.json",
             "cloudseed/stage/meta-data",
             "cloudseed/stage/network-config",
-            "cloudseed/stage/state.json",
+            "cloudseed/stage/state",
             "cloudseed/stage/user-data",
         ]
     );

@@ -1,6 +1,6 @@
 //! The state between the two phases: phase 1 (`run --stage`) leaves what it
 //! chose in `RUN/cloudseed/stage/` (mode 0700, on the same tmpfs as the
-//! hand-off, seed files already in their final modes) and `state.json`;
+//! hand-off, seed files already in their final modes) and `state`;
 //! phase 2 (`handoff`) reads it, identifies, renames the seed files into
 //! place and completes `report.json`.
 
@@ -12,14 +12,13 @@ use crate::report::Report;
 use crate::seed::Seed;
 use crate::sys;
 use crate::time::Instant;
-use miniserde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-const STATE: &str = "state.json";
+const STATE: &str = "state";
 const BODY: &str = "cloud-config-url";
 const FORMAT: u32 = 1;
 
-#[derive(Serialize, Deserialize, Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 struct State {
     format: u32,
     cmdline: String,
@@ -38,7 +37,7 @@ struct State {
     filesystems: Vec<Fs>,
 }
 
-#[derive(Serialize, Deserialize, Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 struct Fs {
     device: String,
     fstype: String,
@@ -70,7 +69,7 @@ pub(super) fn save(job: &Job, g: Gathered, report: &mut Report) -> u8 {
                 uuid: f.uuid,
             })
             .collect(),
-        ..<State as Default>::default()
+        ..State::default()
     };
     let res = (|| {
         handoff::make_dir(&job.paths.report_dir(), 0o755)?;
@@ -92,8 +91,7 @@ pub(super) fn save(job: &Job, g: Gathered, report: &mut Report) -> u8 {
             state.failed = c.failed;
             state.cc_list = c.cc_list;
         }
-        let json = miniserde::json::to_string(&state);
-        handoff::write_atomic(&dir, STATE, json.as_bytes(), 0o600)
+        handoff::write_atomic(&dir, STATE, state.encode().as_bytes(), 0o600)
     })();
     report.phase("stage", ms_since(t));
     match res {
@@ -103,6 +101,99 @@ pub(super) fn save(job: &Job, g: Gathered, report: &mut Report) -> u8 {
             let _ = std::fs::remove_dir_all(&dir);
             plan::failure(&g.cmd)
         }
+    }
+}
+
+/// `key=value` lines, values escaped (`\\`, `\n`, `\t`): a format this
+/// small needs no parser crate, and the binary stays inside its size budget.
+impl State {
+    fn encode(&self) -> String {
+        let mut out = String::new();
+        let mut put = |k: &str, v: &str| {
+            out.push_str(k);
+            out.push('=');
+            for c in v.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\t' => out.push_str("\\t"),
+                    '\r' => out.push_str("\\r"),
+                    c => out.push(c),
+                }
+            }
+            out.push('\n');
+        };
+        let flag = |b: bool| if b { "1" } else { "0" };
+        put("format", &self.format.to_string());
+        put("cmdline", &self.cmdline);
+        if let Some(d) = &self.dmi_serial {
+            put("dmi_serial", d);
+        }
+        put("exit_code", &self.exit_code.to_string());
+        put("pending", flag(self.pending));
+        if let Some(o) = &self.seed_origin {
+            put("seed_origin", o);
+        }
+        for f in &self.seed_files {
+            put("seed_file", f);
+        }
+        if let Some(c) = &self.configdrive {
+            put("configdrive", c);
+        }
+        put("body", flag(self.body));
+        put("failed", flag(self.failed));
+        put("cc_list", flag(self.cc_list));
+        for f in &self.filesystems {
+            put("fs_device", &f.device);
+            put("fs_type", &f.fstype);
+            put("fs_label", &f.label);
+            put("fs_uuid", &f.uuid);
+        }
+        out
+    }
+
+    fn decode(text: &str) -> Option<State> {
+        let mut s = State::default();
+        for line in text.lines() {
+            let (k, raw) = line.split_once('=')?;
+            let mut v = String::new();
+            let mut it = raw.chars();
+            while let Some(c) = it.next() {
+                v.push(match (c, c == '\\') {
+                    (_, true) => match it.next()? {
+                        'n' => '\n',
+                        't' => '\t',
+                        'r' => '\r',
+                        '\\' => '\\',
+                        _ => return None,
+                    },
+                    (c, false) => c,
+                });
+            }
+            let yes = v == "1";
+            match k {
+                "format" => s.format = v.parse().ok()?,
+                "cmdline" => s.cmdline = v,
+                "dmi_serial" => s.dmi_serial = Some(v),
+                "exit_code" => s.exit_code = v.parse().ok()?,
+                "pending" => s.pending = yes,
+                "seed_origin" => s.seed_origin = Some(v),
+                "seed_file" => s.seed_files.push(v),
+                "configdrive" => s.configdrive = Some(v),
+                "body" => s.body = yes,
+                "failed" => s.failed = yes,
+                "cc_list" => s.cc_list = yes,
+                "fs_device" => s.filesystems.push(Fs {
+                    device: v,
+                    ..Fs::default()
+                }),
+                "fs_type" => s.filesystems.last_mut()?.fstype = v,
+                "fs_label" => s.filesystems.last_mut()?.label = v,
+                "fs_uuid" => s.filesystems.last_mut()?.uuid = v,
+                _ => return None,
+            }
+        }
+        Some(s)
     }
 }
 
@@ -129,8 +220,8 @@ fn load(dir: &Path) -> Result<State, String> {
             p.display()
         )
     })?;
-    let s: State = miniserde::json::from_str(&text)
-        .map_err(|_| format!("{}: not a cloudseed state", p.display()))?;
+    let s =
+        State::decode(&text).ok_or_else(|| format!("{}: not a cloudseed state", p.display()))?;
     if s.format != FORMAT {
         return Err(format!("{}: state format {}", p.display(), s.format));
     }
@@ -262,5 +353,36 @@ fn complete_report(job: &Job, report: &Report) {
     };
     if let Err(e) = res {
         log::error!("report: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_round_trips_any_text() {
+        let s = State {
+            format: FORMAT,
+            cmdline: "quiet a\\b\\n c\td=e\n\u{e9}\r".into(),
+            dmi_serial: Some("ds=nocloud;s=http://x/".into()),
+            exit_code: 3,
+            pending: true,
+            seed_origin: Some("NoCloud seed from vfat volume /dev/vdb".into()),
+            seed_files: vec!["meta-data".into(), "user-data".into()],
+            configdrive: None,
+            body: true,
+            failed: false,
+            cc_list: true,
+            filesystems: vec![Fs {
+                device: "/dev/vdb".into(),
+                fstype: "vfat".into(),
+                label: "ci\tdata".into(),
+                uuid: String::new(),
+            }],
+        };
+        assert_eq!(State::decode(&s.encode()), Some(s));
+        assert_eq!(State::decode("bogus=1\n"), None);
+        assert_eq!(State::decode("cmdline=a\\q\n"), None);
     }
 }

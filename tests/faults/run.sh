@@ -346,7 +346,7 @@ if selected hooks-glob; then
       [[ "$v" == PANIC*"exit 3"* ]] || need "[$cmdline] init-premount: no panic (${v:-nothing})"
     else
       [ -z "$v" ] || need "[$cmdline] init-premount said: $v"
-      [ -f "$h/run/cloudseed/stage/state.json" ] || need "[$cmdline] init-premount staged nothing"
+      [ -f "$h/run/cloudseed/stage/state" ] || need "[$cmdline] init-premount staged nothing"
       in_hook /bottom
       [ -s "$h/verdict" ] && need "[$cmdline] init-bottom said: $(cat "$h/verdict")"
       [ -e "$h/run/cloudseed/stage" ] && need "[$cmdline] init-bottom left the stage"
