@@ -252,6 +252,33 @@ mod tests {
     }
 
     #[test]
+    fn two_phases_and_the_generator() {
+        let Ok(Command::Run(r)) = p(&["run", "--stage", "--generator", "dracut-net"]) else {
+            panic!()
+        };
+        assert!(r.stage && !r.handoff);
+        assert_eq!(
+            r.generator,
+            crate::plan::Generator::Dracut {
+                network_module: true
+            }
+        );
+        let Ok(Command::Run(r)) = p(&["handoff", "--root", "/sysroot"]) else {
+            panic!()
+        };
+        assert!(r.handoff);
+        assert_eq!(r.root, Some(PathBuf::from("/sysroot")));
+        assert!(p(&["handoff", "--cmdline", "x"]).is_err());
+        assert!(p(&["--generator", "mkinitcpio"]).is_err());
+        assert_eq!(p(&["required"]), Ok(Command::Required(None)));
+        assert_eq!(
+            p(&["required", "--cmdline", "a b"]),
+            Ok(Command::Required(Some("a b".into())))
+        );
+        assert!(p(&["required", "--bogus"]).is_err());
+    }
+
+    #[test]
     fn usage_errors() {
         assert!(p(&["--bogus"]).is_err());
         assert!(p(&["--timeout", "soon"]).is_err());

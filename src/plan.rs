@@ -284,79 +284,22 @@ pub fn choose(i: &Inputs) -> Plan {
         },
         EXIT_OK,
     );
-    if cmd.knobs.disable {
+    if cmd.knobs.disable || cmd.cloud_init_disabled {
+        // With cloud-init=disabled, a cached ds-identify result would bypass
+        // cloud-init's own disable logic.
+        let reason = if cmd.knobs.disable {
+            "cloudseed.disable"
+        } else {
+            "cloud-init=disabled: nothing for cloud-init"
+        };
         p.action = Action::Nothing {
-            reason: "cloudseed.disable".into(),
+            reason: reason.into(),
         };
         return p;
     }
-    if cmd.cloud_init_disabled {
-        // A cached ds-identify result would bypass cloud-init's own disable logic.
-        p.action = Action::Nothing {
-            reason: "cloud-init=disabled: nothing for cloud-init".into(),
-        };
-        return p;
-    }
-    let mut failed = false;
-    for (what, named) in [
-        ("cloud-config-url", i.cloud_config_url),
-        ("nocloud seedfrom", i.seed_url),
-    ] {
-        match named {
-            Named::LeftToCloudInit(u) => p
-                .notes
-                .push(format!("{what} {u}: left to cloud-init in the root")),
-            Named::Malformed(e) => {
-                p.errors.push(format!("{what}: {e}"));
-                failed = true;
-            }
-            _ => {}
-        }
-    }
-
-    let mut body = None;
-    if let (Named::Fetch(url), Some(r)) = (i.cloud_config_url, &i.fetched.cloud_config) {
-        match r {
-            Ok(b) if b.starts_with(b"#cloud-config") => {
-                p.notes
-                    .push(format!("cloud-config-url {url}: {} bytes", b.len()));
-                body = Some(b.clone());
-            }
-            Ok(_) => {
-                p.errors.push(format!(
-                    "cloud-config-url {url}: body does not start with #cloud-config; ignored as cloud-init would"
-                ));
-                failed = true;
-            }
-            Err(e) => {
-                p.errors.push(format!("cloud-config-url {url}: {e}"));
-                failed = true;
-            }
-        }
-    }
-
-    // NoCloud reads cidata devices itself, reverse-sorted by device name,
-    // and takes the first valid seed: hand off that one, or the boot mixes two.
-    let mut cidata: Vec<&(String, Found)> = i
-        .volumes
-        .iter()
-        .filter(|(_, f)| f.kind == Kind::NoCloud && f.seed.is_some())
-        .collect();
-    cidata.sort_by(|a, b| b.0.cmp(&a.0));
-    let volume_nocloud = cidata.first().copied();
-    let volume_configdrive = i.volumes.iter().find(|(_, f)| f.kind == Kind::ConfigDrive);
-    for (name, f) in i.volumes {
-        let chosen = volume_nocloud
-            .or(volume_configdrive)
-            .is_some_and(|(n, _)| n == name);
-        if !chosen {
-            p.notes.push(format!(
-                "{name}: {} also present, not used",
-                kind_name(f.kind)
-            ));
-        }
-    }
-
+    let mut failed = named_errors(i, &mut p);
+    let body = fetched_body(i, &mut p, &mut failed);
+    let (volume_nocloud, volume_configdrive) = volumes(i.volumes, &mut p);
     let seed = match (i.seed_url, &i.fetched.seed) {
         (Named::Fetch(u), Some(Ok(s))) => {
             if let Some((name, _)) = volume_nocloud {
@@ -394,40 +337,22 @@ pub fn choose(i: &Inputs) -> Plan {
         }
         _ => None,
     };
-
-    // Pins: checked against exactly what would be handed off.
-    if cmd.knobs.sha256.is_some() || !cmd.knobs.pins.is_empty() {
-        let mut pins: Vec<pin::Pin> = cmd.knobs.pins.clone();
-        if let Some(d) = cmd.knobs.sha256 {
-            pins.insert(
-                0,
-                pin::Pin {
-                    target: pin::Target::Default,
-                    digest: d,
-                },
-            );
-        }
-        let subjects = pin::Subjects {
-            url_named: !matches!(i.cloud_config_url, Named::None),
-            body: body.as_deref(),
-            seed: seed.as_ref().map(|(s, _)| s),
-        };
-        match pin::check(&pins, &subjects) {
-            Ok(v) => p.notes.push(format!("pins verified: {}", v.join(", "))),
-            Err(e) => {
-                p.errors.push(format!("integrity: {e}"));
-                p.action = Action::Refused { reason: e };
-                p.exit = failure(cmd);
-                return p;
-            }
-        }
+    let subjects = pin::Subjects {
+        url_named: !matches!(i.cloud_config_url, Named::None),
+        body: body.as_deref(),
+        seed: seed.as_ref().map(|(s, _)| s),
+    };
+    if let Err(e) = check_pins(cmd, &subjects, &mut p) {
+        p.errors.push(format!("integrity: {e}"));
+        p.action = Action::Refused { reason: e };
+        p.exit = failure(cmd);
+        return p;
     }
-
     if seed.is_none() && configdrive.is_none() && body.is_none() {
         let mut reason = "nothing to hand off; cloud-init will look for itself".to_string();
         if cmd.knobs.required && !failed {
-            p.errors.push("cloudseed.required: no source found".into());
             reason = "cloudseed.required: no source found".into();
+            p.errors.push(reason.clone());
         }
         p.exit = if failed || cmd.knobs.required {
             failure(cmd)
@@ -446,6 +371,93 @@ pub fn choose(i: &Inputs) -> Plan {
         cc_list: cc_sets_list(i.cmdline),
     });
     p
+}
+
+/// Named sources left to cloud-init (noted) or malformed (an error).
+/// Returns whether one failed.
+fn named_errors(i: &Inputs, p: &mut Plan) -> bool {
+    let mut failed = false;
+    for (what, named) in [
+        ("cloud-config-url", i.cloud_config_url),
+        ("nocloud seedfrom", i.seed_url),
+    ] {
+        match named {
+            Named::LeftToCloudInit(u) => p
+                .notes
+                .push(format!("{what} {u}: left to cloud-init in the root")),
+            Named::Malformed(e) => {
+                p.errors.push(format!("{what}: {e}"));
+                failed = true;
+            }
+            _ => {}
+        }
+    }
+    failed
+}
+
+/// The `cloud-config-url` body, if fetched and starting with `#cloud-config`
+/// (cloud-init ignores anything else, and so do we).
+fn fetched_body(i: &Inputs, p: &mut Plan, failed: &mut bool) -> Option<Vec<u8>> {
+    let (Named::Fetch(url), Some(r)) = (i.cloud_config_url, &i.fetched.cloud_config) else {
+        return None;
+    };
+    match r {
+        Ok(b) if b.starts_with(b"#cloud-config") => {
+            p.notes
+                .push(format!("cloud-config-url {url}: {} bytes", b.len()));
+            return Some(b.clone());
+        }
+        Ok(_) => p.errors.push(format!(
+            "cloud-config-url {url}: body does not start with #cloud-config; ignored as cloud-init would"
+        )),
+        Err(e) => p.errors.push(format!("cloud-config-url {url}: {e}")),
+    }
+    *failed = true;
+    None
+}
+
+type Vol<'a> = Option<&'a (String, Found)>;
+
+/// The cidata volume NoCloud itself would read (it sorts its devices in
+/// reverse and takes the first valid seed; handing off another would mix
+/// two seeds) and the first config-2 volume; notes the others.
+fn volumes<'a>(volumes: &'a [(String, Found)], p: &mut Plan) -> (Vol<'a>, Vol<'a>) {
+    let mut cidata: Vec<&(String, Found)> = volumes
+        .iter()
+        .filter(|(_, f)| f.kind == Kind::NoCloud && f.seed.is_some())
+        .collect();
+    cidata.sort_by(|a, b| b.0.cmp(&a.0));
+    let nocloud = cidata.first().copied();
+    let configdrive = volumes.iter().find(|(_, f)| f.kind == Kind::ConfigDrive);
+    for (name, f) in volumes {
+        let chosen = nocloud.or(configdrive).is_some_and(|(n, _)| n == name);
+        if !chosen {
+            p.notes.push(format!(
+                "{name}: {} also present, not used",
+                kind_name(f.kind)
+            ));
+        }
+    }
+    (nocloud, configdrive)
+}
+
+/// Every pin against exactly what would be handed off.
+fn check_pins(cmd: &Cmdline, subjects: &pin::Subjects, p: &mut Plan) -> Result<(), String> {
+    if cmd.knobs.sha256.is_none() && cmd.knobs.pins.is_empty() {
+        return Ok(());
+    }
+    let bare = cmd.knobs.sha256.map(|d| pin::Pin {
+        target: pin::Target::Default,
+        digest: d,
+    });
+    let pins: Vec<pin::Pin> = bare
+        .into_iter()
+        .chain(cmd.knobs.pins.iter().cloned())
+        .collect();
+    let verified = pin::check(&pins, subjects)?;
+    p.notes
+        .push(format!("pins verified: {}", verified.join(", ")));
+    Ok(())
 }
 
 /// Whether the command line's `cc: … end_cc` sets `datasource_list`
