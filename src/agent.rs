@@ -1,28 +1,47 @@
-//! Policy: kernel cmdline → local volumes → network → hand-off, within one
-//! deadline. The only module that decides; everything it calls either
-//! computes (cmdline, handoff rendering) or does one kind of I/O.
+//! The imperative shell around the planner (src/plan.rs): gathers the facts
+//! (kernel cmdline, local volumes, network fetches, the image's config),
+//! asks the planner, and carries the plan out, within one deadline.
+//!
+//! Two phases, so that the image's own cloud-init config is read from the
+//! root that is booting: phase 1 (`run --stage`, before the root mount)
+//! scans, fetches and stages in `/run/cloudseed/stage`; phase 2 (`handoff
+//! --root DIR`, after it) identifies and writes (src/agent/stage.rs). A
+//! plain `run` does both in one process.
+
+mod stage;
 
 use crate::cli::RunArgs;
 use crate::cmdline::{self, Cmdline};
 use crate::error::Error;
-use crate::handoff::{self, Datasource, Plan};
+use crate::handoff;
+use crate::identify::{self, Decision, Filesystem};
 use crate::net;
 use crate::paths::Paths;
+use crate::plan::{self, Action, Generator, Inputs, Named, NetworkLeft};
 use crate::report::{Asked, DeviceEntry, Report, Verdict};
 use crate::scan;
-use crate::seed::{blockdev, Found, Kind, Seed};
+use crate::seed::{blockdev, Found, Kind};
 use crate::sys;
 use crate::time::{Deadline, Instant};
-use crate::url::{Scheme, Url};
 use log::{debug, info};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Exit codes, decided here only.
-pub const EXIT_OK: u8 = 0;
-pub const EXIT_SOURCE_FAILED: u8 = 1;
+pub use crate::plan::{EXIT_OK, EXIT_SOURCE_FAILED, EXIT_STOP_BOOT};
+
+/// Which part of the job this process does.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// `run`: both phases in one process.
+    #[default]
+    OneShot,
+    /// `run --stage`: phase 1, before the root mount.
+    Stage,
+    /// `handoff`: phase 2, after the root mount.
+    HandOff,
+}
 
 /// The agent's inputs after the CLI and environment are resolved.
 pub struct Job {
@@ -34,10 +53,14 @@ pub struct Job {
     pub timeout: Option<Duration>,
     /// Logging goes to /dev/kmsg (the real /run): the probe helper does the same.
     pub kmsg: bool,
+    pub mode: Mode,
+    /// The mounted root whose /etc/cloud identification reads.
+    pub root: Option<PathBuf>,
+    pub generator: Generator,
 }
 
 impl Job {
-    pub fn from_args(args: &RunArgs) -> Result<Job, Error> {
+    pub fn from_args(args: &RunArgs) -> Result<Job, crate::error::Error> {
         let mut paths = Paths::default();
         if let Some(d) = &args.run_dir {
             paths.run_dir = d.clone();
@@ -45,17 +68,22 @@ impl Job {
         if let Some(d) = &args.sys_dir {
             paths.sys_dir = d.clone();
         }
-        let cmdline_text = match &args.cmdline {
-            Some(c) => c.clone(),
-            None => read_text(&paths.cmdline()).ok_or_else(|| {
-                Error::io(
-                    "read",
-                    paths.cmdline().display(),
-                    std::io::ErrorKind::NotFound.into(),
-                )
-            })?,
+        let (cmdline_text, dmi_serial) = if args.handoff {
+            // Phase 2 takes both from the staged state.
+            (String::new(), None)
+        } else {
+            let text = match &args.cmdline {
+                Some(c) => c.clone(),
+                None => read_text(&paths.cmdline()).ok_or_else(|| {
+                    crate::error::Error::io(
+                        "read",
+                        paths.cmdline().display(),
+                        std::io::ErrorKind::NotFound.into(),
+                    )
+                })?,
+            };
+            (text, read_text(&paths.dmi_serial()))
         };
-        let dmi_serial = read_text(&paths.dmi_serial());
         Ok(Job {
             paths,
             cmdline_text,
@@ -64,6 +92,13 @@ impl Job {
             no_network: args.no_network,
             timeout: args.timeout,
             kmsg: args.logs_to_kmsg(),
+            mode: match (args.handoff, args.stage) {
+                (true, _) => Mode::HandOff,
+                (false, true) => Mode::Stage,
+                (false, false) => Mode::OneShot,
+            },
+            root: args.root.clone(),
+            generator: args.generator,
         })
     }
 }
@@ -80,54 +115,63 @@ fn read_text(p: &Path) -> Option<String> {
     Some(String::from_utf8_lossy(&buf).into_owned())
 }
 
-/// A source named on the command line, as the agent will treat it.
-enum Named {
-    None,
-    /// http: we fetch it.
-    Fetch(Url),
-    /// https, ftp, file, …: cloud-init in the root handles it.
-    LeftToCloudInit(String),
-    Malformed(String),
-}
-
-fn classify(raw: Option<&str>, no_network: bool) -> Named {
-    let Some(raw) = raw else { return Named::None };
-    match Url::parse(raw) {
-        Ok(u) if u.scheme == Scheme::Http && no_network => {
-            Named::LeftToCloudInit(format!("{u} (--no-network)"))
-        }
-        Ok(u) if u.scheme == Scheme::Http => Named::Fetch(u),
-        Ok(u) => Named::LeftToCloudInit(u.to_string()),
-        Err(e) => Named::Malformed(format!("{}: {e}", crate::url::redact(raw))),
-    }
-}
-
 /// Milliseconds from `t` to now, for the report's phases.
 fn ms_since(t: Instant) -> u64 {
     sys::now().since(t).as_millis() as u64
 }
 
-/// Runs the whole job and returns the exit code. Writes the report in every case.
+/// Runs the job (one phase or both) and returns the exit code. Writes the
+/// report in every case.
 pub fn run(job: &Job) -> u8 {
     let start = sys::now();
     let mut report = Report::new();
-    let mut code = run_inner(job, start, &mut report);
+    match job.mode {
+        Mode::OneShot => {
+            let g = gather(job, start, &mut report);
+            let code = finish(job, g, None, &mut report);
+            end(job, start, report, code)
+        }
+        Mode::Stage => {
+            let g = gather(job, start, &mut report);
+            let code = stage::save(job, g, &mut report);
+            end(job, start, report, code)
+        }
+        Mode::HandOff => stage::hand_off(job, start, report),
+    }
+}
+
+/// Ends phase 1 (or a one-shot run): a caught SIGTERM/SIGINT decides the
+/// exit code (128 + signal) and is named in the report, which is written in
+/// every case.
+fn end(job: &Job, start: Instant, mut report: Report, mut code: u8) -> u8 {
     if let Some(signal) = sys::caught_signal() {
         report.error(Error::interrupted(signal).to_string());
         code = signal.exit_code();
     }
     report.exit_code = code;
     report.phase("total", ms_since(start));
-    if let Err(e) = handoff::write_report(&job.paths, &report) {
-        log::error!("report: {e}");
-    }
+    write_report(&job.paths, &report);
     code
 }
 
-fn run_inner(job: &Job, start: Instant, report: &mut Report) -> u8 {
-    let dmi_dir = job.paths.clone();
-    let dmi = move |file: &str| read_text(&dmi_dir.dmi_key(file));
-    let cmd = cmdline::parse(&job.cmdline_text, job.dmi_serial.as_deref(), &dmi);
+fn write_report(paths: &Paths, report: &Report) {
+    if let Err(e) = handoff::write_report(paths, report) {
+        log::error!("report: {e}");
+    }
+}
+
+/// What phase 1 learnt: the command line, the volumes seen, and the
+/// planner's choice before identification.
+pub(crate) struct Gathered {
+    cmd: Cmdline,
+    plan: plan::Plan,
+    filesystems: Vec<Filesystem>,
+}
+
+/// Phase 1 (before the root mount): command line, scan, network, fetch, and
+/// every check that can refuse the hand-off. Writes only net-<if>.conf.
+fn gather(job: &Job, start: Instant, report: &mut Report) -> Gathered {
+    let cmd = parse_cmdline(job);
     if cmd.knobs.debug {
         log::set_max_level(log::LevelFilter::Debug);
     }
@@ -138,218 +182,159 @@ fn run_inner(job: &Job, start: Instant, report: &mut Report) -> u8 {
         report.warn(w.clone());
     }
     report.phase("cmdline", ms_since(start));
-
-    if cmd.knobs.disable {
-        info!("disabled by cloudseed.disable: doing nothing");
-        return EXIT_OK;
-    }
-    if cmd.cloud_init_disabled {
-        // A cached ds-identify result would bypass cloud-init's own disable logic.
-        info!("cloud-init=disabled: writing nothing for cloud-init");
-        return EXIT_OK;
-    }
-
-    let ccu = classify(cmd.cloud_config_url.as_deref(), job.no_network);
-    let seed_src = classify(
+    let ccu = plan::classify(cmd.cloud_config_url.as_deref(), job.no_network);
+    let seed_url = plan::classify(
         cmd.nocloud.as_ref().and_then(|n| n.seedfrom()),
         job.no_network,
     );
-    let mut failed = false;
-    for (what, named) in [("cloud-config-url", &ccu), ("nocloud seedfrom", &seed_src)] {
-        match named {
-            Named::LeftToCloudInit(u) => info!("{what} {u}: left to cloud-init in the root"),
-            Named::Malformed(e) => {
-                report.error(format!("{what}: {e}"));
-                failed = true;
-            }
-            _ => {}
-        }
-    }
-
-    // Local volumes.
-    let t = sys::now();
-    let mut found = scan(job, deadline, report);
-    // Moved out, not cloned: a seed can be 4 x 16 MiB.
-    let mut volume_seed = found
-        .iter_mut()
-        .find(|(_, f)| f.kind == Kind::NoCloud)
-        .and_then(|(_, f)| f.seed.take());
-    let found = found;
-    report.phase("scan", ms_since(t));
-    let volume_nocloud = found.iter().find(|(_, f)| f.kind == Kind::NoCloud);
-    let volume_configdrive = found.iter().find(|(_, f)| f.kind == Kind::ConfigDrive);
-    for (name, f) in &found {
-        let chosen = volume_nocloud
-            .or(volume_configdrive)
-            .is_some_and(|(n, _)| n == name);
-        if !chosen {
-            info!("{name}: {} also present, not used", kind_name(f.kind));
-        }
-    }
-
-    // Network sources.
-    let mut req = net::Request::default();
-    if let Named::Fetch(u) = &ccu {
-        req.cloud_config_url = Some(u.clone());
-    }
-    if let Named::Fetch(u) = &seed_src {
-        req.seed_url = Some(u.clone());
-    }
-    let mut outcome = net::Outcome::default();
-    if req.cloud_config_url.is_some() || req.seed_url.is_some() {
+    let (mut found, mut filesystems) = (Vec::new(), Vec::new());
+    let mut fetched = plan::Fetched::default();
+    let mut klibc_conf = None;
+    if !cmd.knobs.disable && !cmd.cloud_init_disabled {
         let t = sys::now();
-        outcome = net::run(&cmd, &req, &job.paths, deadline, report);
-        report.phase("network", ms_since(t));
-    }
-    if let Some((ifname, content)) = &outcome.klibc_conf {
-        match handoff::write_atomic(
-            &job.paths.run_dir,
-            &format!("net-{ifname}.conf"),
-            content.as_bytes(),
-            0o644,
-        ) {
-            Ok(_) => info!("network: kept {ifname}, wrote /run/net-{ifname}.conf"),
-            Err(e) => report.error(format!("network: {e}")),
+        (found, filesystems) = scan(job, deadline, report);
+        report.phase("scan", ms_since(t));
+        let mut req = net::Request::default();
+        if let Named::Fetch(u) = &ccu {
+            req.cloud_config_url = Some(u.clone());
+        }
+        if let Named::Fetch(u) = &seed_url {
+            req.seed_url = Some(u.clone());
+        }
+        if req.cloud_config_url.is_some() || req.seed_url.is_some() {
+            let left = plan::network_left(&cmd, &job.cmdline_text, job.generator);
+            (req.keep, req.write_conf) = match left {
+                NetworkLeft::Teardown => (false, false),
+                NetworkLeft::Keep { write_conf } => (true, write_conf),
+            };
+            let t = sys::now();
+            let out = net::run(&cmd, &req, &job.paths, deadline, report);
+            report.phase("network", ms_since(t));
+            let msg = |e: crate::error::Error| e.to_string();
+            fetched.cloud_config = out.cloud_config.map(|r| r.map_err(msg));
+            fetched.seed = out.seed.map(|r| r.map_err(msg));
+            klibc_conf = out.klibc_conf;
         }
     }
-
-    let mut system_config = None;
-    if let (Some(url), Some(result)) = (&req.cloud_config_url, outcome.cloud_config) {
-        match result {
-            Ok(body) if body.starts_with(b"#cloud-config") => {
-                info!("cloud-config-url {url}: {} bytes", body.len());
-                system_config = Some(body);
-            }
-            Ok(_) => {
-                report.error(format!(
-                    "cloud-config-url {url}: body does not start with #cloud-config; ignored as cloud-init would"
-                ));
-                failed = true;
-            }
-            Err(e) => {
-                report.error(format!("cloud-config-url {url}: {e}"));
-                failed = true;
-            }
-        }
-    }
-    let mut net_seed: Option<Seed> = None;
-    if let (Some(url), Some(result)) = (&req.seed_url, outcome.seed) {
-        match result {
-            Ok(s) => net_seed = Some(s),
-            Err(e) => {
-                report.error(format!("nocloud seed {url}: {e}"));
-                failed = true;
-            }
-        }
-    }
-
-    // Which NoCloud seed, if any. A seedfrom we write overrides the cmdline
-    // `s=`, so when the cmdline names a seed we did not fetch, write none.
-    let (seed, seed_origin) = match (&seed_src, net_seed) {
-        (Named::Fetch(u), Some(s)) => {
-            if let Some((name, _)) = volume_nocloud {
-                report.warn(format!(
-                    "both {name} and {u} hold a seed: the fetched user-data and vendor-data win, \
-                     cloud-init merges the volume's meta-data on top (NoCloud precedence)"
-                ));
-            }
-            (Some(s), format!("NoCloud seed from {u}"))
-        }
-        (Named::None, _) => match volume_nocloud {
-            Some((name, f)) => (
-                volume_seed.take(),
-                format!("NoCloud seed from {} volume {name}", f.volume.fs.name()),
-            ),
-            None => (None, String::new()),
-        },
-        _ => {
-            if let Some((name, _)) = volume_nocloud {
-                info!("{name}: not handed off, the cmdline seed decides (cloud-init reads the volume itself)");
-            }
-            (None, String::new())
-        }
-    };
-
-    // Integrity pin: the cloud-config-url body if one was named, else NoCloud user-data.
-    if let Some(pin) = cmd.knobs.sha256 {
-        let subject = if req.cloud_config_url.is_some() || !matches!(ccu, Named::None) {
-            system_config
-                .as_deref()
-                .map(|b| ("cloud-config-url body", b))
+    let plan = plan::choose(&Inputs {
+        cmd: &cmd,
+        cmdline: &job.cmdline_text,
+        cloud_config_url: &ccu,
+        seed_url: &seed_url,
+        volumes: &found,
+        fetched: &fetched,
+        decision: None,
+    });
+    log_plan(&plan, report);
+    // Only now, every refusing check passed: the network config left behind.
+    if let Some((ifname, content)) = klibc_conf {
+        if matches!(plan.action, Action::Refused { .. }) {
+            info!(
+                "network: {ifname} kept, but no /run/net-{ifname}.conf: the hand-off was refused"
+            );
         } else {
-            seed.as_ref().map(|s| ("user-data", s.user_data.as_slice()))
-        };
-        match subject {
-            Some((what, bytes)) if crate::sha256::digest(bytes) == pin => {
-                info!("cloudseed.sha256: {what} verified");
-            }
-            Some((what, _)) => {
-                report.error(
-                    Error::integrity(format!("{what} does not match cloudseed.sha256")).to_string(),
-                );
-                return EXIT_SOURCE_FAILED;
-            }
-            None => {
-                report.error(
-                    Error::integrity("cloudseed.sha256 is set but there is nothing to verify")
-                        .to_string(),
-                );
-                return EXIT_SOURCE_FAILED;
-            }
+            write_net_conf(&job.paths, &ifname, &content, report);
         }
     }
+    Gathered {
+        cmd,
+        plan,
+        filesystems,
+    }
+}
 
-    let plan = if let Some(seed) = seed {
-        Plan {
-            origin: seed_origin,
-            datasource: Some(Datasource::NoCloud),
-            seed: Some(seed),
-            system_config,
+fn parse_cmdline(job: &Job) -> Cmdline {
+    let dmi_dir = job.paths.clone();
+    let dmi = move |file: &str| read_text(&dmi_dir.dmi_key(file));
+    cmdline::parse(&job.cmdline_text, job.dmi_serial.as_deref(), &dmi)
+}
+
+fn write_net_conf(paths: &Paths, ifname: &str, content: &str, report: &mut Report) {
+    let name = format!("net-{ifname}.conf");
+    // The run dir may not exist yet (a fresh /run, or --run-dir).
+    let res = handoff::make_dir(&paths.run_dir, 0o755)
+        .and_then(|()| handoff::write_atomic(&paths.run_dir, &name, content.as_bytes(), 0o644));
+    match res {
+        Ok(_) => info!("network: kept {ifname}, wrote /run/{name}"),
+        Err(e) => report.error(format!("network: {e}")),
+    }
+}
+
+fn log_plan(plan: &plan::Plan, report: &mut Report) {
+    for n in &plan.notes {
+        info!("{n}");
+    }
+    for w in &plan.warnings {
+        report.warn(w.clone());
+    }
+    for e in &plan.errors {
+        report.error(e.clone());
+    }
+}
+
+/// Phase 2 (after the root mount): identification with the image's config,
+/// the plan, the hand-off. `staged`: the seed files wait there.
+fn finish(job: &Job, g: Gathered, staged: Option<&Path>, report: &mut Report) -> u8 {
+    let chosen = match g.plan.action {
+        Action::Pending(c) => c,
+        Action::Nothing { reason } | Action::Refused { reason } => {
+            info!("{reason}");
+            return g.plan.exit;
         }
-    } else if let (Some((name, f)), Named::None) = (volume_configdrive, &seed_src) {
-        Plan {
-            origin: format!("ConfigDrive {} volume {name}", f.volume.fs.name()),
-            datasource: Some(Datasource::ConfigDrive),
-            seed: None,
-            system_config,
-        }
-    } else if system_config.is_some() {
-        Plan {
-            origin: "cloud-config-url".into(),
-            datasource: None,
-            seed: None,
-            system_config,
-        }
-    } else {
-        info!("nothing to hand off; cloud-init will look for itself");
-        let code = if failed || cmd.knobs.required {
-            EXIT_SOURCE_FAILED
-        } else {
-            EXIT_OK
-        };
-        if cmd.knobs.required && !failed {
-            report.error("cloudseed.required: no source found");
-        }
-        return code;
+        _ => unreachable!("choose() ends in Pending, Nothing or Refused"),
     };
     let t = sys::now();
-    report.source = Some(plan.origin.clone());
-    let res = handoff::write(&job.paths, &plan, report);
-    report.phase("handoff", ms_since(t));
-    match res {
-        Ok(()) => {
-            info!("handed off: {} ({} files)", plan.origin, report.files.len());
-            if failed {
-                EXIT_SOURCE_FAILED
-            } else {
-                EXIT_OK
+    let facts = identify::gather(
+        &job.paths,
+        job.root.as_deref(),
+        &job.cmdline_text,
+        g.filesystems,
+    );
+    let decision = identify::identify(&facts);
+    report.identification = Some(describe(&decision));
+    report.phase("identify", ms_since(t));
+    let p = plan::apply(&g.cmd, &chosen, &decision);
+    log_plan(&p, report);
+    let code = g.plan.exit.max(p.exit);
+    match p.action {
+        Action::HandOff {
+            handoff: h,
+            datasource_list,
+        } => {
+            let t = sys::now();
+            report.source = Some(h.origin.clone());
+            let res =
+                handoff::write_listed(&job.paths, &h, datasource_list.as_deref(), staged, report);
+            report.phase("handoff", ms_since(t));
+            match res {
+                Ok(()) => {
+                    info!("handed off: {} ({} files)", h.origin, report.files.len());
+                    code
+                }
+                Err(e) => {
+                    report.source = None;
+                    report.error(format!("hand-off: {e}"));
+                    plan::failure(&g.cmd)
+                }
             }
         }
-        Err(e) => {
-            report.source = None;
-            report.error(format!("hand-off: {e}"));
-            EXIT_SOURCE_FAILED
+        Action::StandAside { reason } | Action::Nothing { reason } => {
+            info!("standing aside: {reason}");
+            report.stand_aside = Some(reason);
+            code
         }
+        _ => code,
+    }
+}
+
+fn describe(d: &Decision) -> String {
+    match d {
+        Decision::Enabled {
+            datasource_list,
+            reason,
+        } => format!("enabled: [ {} ] ({reason})", datasource_list.join(", ")),
+        Decision::Disabled { reason } => format!("disabled: {reason}"),
+        Decision::Unknown { reason } => format!("unknown: {reason}"),
     }
 }
 
@@ -384,7 +369,12 @@ fn asked(cmd: &Cmdline, timeout: Duration) -> Asked {
 
 /// Probes every candidate device, in order, recording each in the report.
 /// Returns the recognised ones with their names, in scan order.
-fn scan(job: &Job, deadline: Deadline, report: &mut Report) -> Vec<(String, Found)> {
+/// Also returns every vfat/iso9660 volume seen, for identification.
+fn scan(
+    job: &Job,
+    deadline: Deadline,
+    report: &mut Report,
+) -> (Vec<(String, Found)>, Vec<Filesystem>) {
     let devices: Vec<(String, PathBuf)> = match &job.devices {
         Some(list) => list
             .iter()
@@ -403,7 +393,7 @@ fn scan(job: &Job, deadline: Deadline, report: &mut Report) -> Vec<(String, Foun
     } else {
         scan::probe_all(&nodes, deadline, job.kmsg)
     };
-    let mut found = Vec::new();
+    let (mut found, mut filesystems) = (Vec::new(), Vec::new());
     for ((name, _), probe) in devices.into_iter().zip(probes) {
         let mut entry = DeviceEntry {
             name: name.clone(),
@@ -411,6 +401,14 @@ fn scan(job: &Job, deadline: Deadline, report: &mut Report) -> Vec<(String, Foun
         };
         match probe {
             Ok((vol, f)) => {
+                if let Some(v) = &vol {
+                    filesystems.push(Filesystem {
+                        device: name.clone(),
+                        fstype: v.fs.name().to_string(),
+                        label: v.label.clone(),
+                        uuid: String::new(),
+                    });
+                }
                 entry.fs = vol.as_ref().map(|v| v.fs.name().to_string());
                 entry.label = vol.as_ref().map(|v| v.label.clone());
                 entry.verdict = match f.as_ref().map(|f| f.kind) {
@@ -436,5 +434,5 @@ fn scan(job: &Job, deadline: Deadline, report: &mut Report) -> Vec<(String, Foun
         }
         report.devices.push(entry);
     }
-    found
+    (found, filesystems)
 }

@@ -10,13 +10,21 @@ cloudseed - hand cloud-init its data from the initramfs
 
 USAGE:
   cloudseed [run] [OPTIONS]
+  cloudseed run --stage [OPTIONS]      phase 1, before the root mount (hooks)
+  cloudseed handoff [--root DIR] [--run-dir DIR] [--sys-dir DIR] [-v]
+                                       phase 2, after the root mount (hooks)
+  cloudseed required [--cmdline TEXT]  exit 3 if cloudseed.required is set
   cloudseed probe PATH...
   cloudseed mkcidata OUT.img --user-data F --meta-data F [--vendor-data F] [--network-config F]
   cloudseed --help | --version
 
 run (the default) reads the kernel command line, scans block devices for a
 cidata/CIDATA or config-2 volume, fetches http sources named on the command
-line, and writes the hand-off for cloud-init under /run.
+line, and writes the hand-off for cloud-init under /run, naming the
+datasource_list ds-identify would write for the image (--root) or standing
+aside. The boot hooks split it in two: `run --stage` (scan, network, fetch,
+pins; stages in RUN/cloudseed/stage) and `handoff --root DIR` once the root
+is mounted (reads DIR/etc/cloud, identifies, writes).
 
 OPTIONS (run):
   --cmdline TEXT     use TEXT instead of /proc/cmdline
@@ -25,16 +33,24 @@ OPTIONS (run):
   --sys-dir DIR      read DIR instead of /sys
   --no-network       never touch the network (http sources are left to cloud-init)
   --timeout SECONDS  overall deadline (default: cloudseed.timeout= or 120)
+  --root DIR         the mounted root whose /etc/cloud identification reads
+                     (default: none, cloud-init's built-in datasource list)
+  --stage            phase 1 only: stage for `cloudseed handoff`
+  --generator NAME   the initramfs: initramfs-tools, dracut, or dracut-net
+                     (dracut with one of its network modules); decides what
+                     network is left behind (default: ip= keeps it)
   -v, --verbose      debug logging
 
 probe prints what each device or image holds and writes nothing.
 mkcidata writes a FAT image labelled cidata holding the given files.
 
 EXIT STATUS:
-  0  finished: data handed off, or nothing to do
-  1  a source named on the kernel command line failed (or, with
-     cloudseed.required, nothing was found)
+  0  finished: data handed off, stood aside, or nothing to do
+  1  a source named on the kernel command line failed (unreachable, not
+     #cloud-config, a cloudseed.sha256 pin mismatch): the boot goes on
   2  usage error
+  3  only with cloudseed.required: a source failed or nothing was found;
+     the boot must stop (the hooks test this code alone)
 
 Logs go to /dev/kmsg when running with the real /run, else to stderr.
 The report is written to RUN/cloudseed/report.json.
@@ -49,6 +65,11 @@ pub struct RunArgs {
     pub no_network: bool,
     pub timeout: Option<Duration>,
     pub verbose: bool,
+    pub root: Option<PathBuf>,
+    pub stage: bool,
+    /// `handoff`: phase 2.
+    pub handoff: bool,
+    pub generator: crate::plan::Generator,
 }
 
 impl RunArgs {
@@ -73,6 +94,8 @@ pub enum Command {
     Run(RunArgs),
     Probe(Vec<PathBuf>),
     Mkcidata(MkcidataArgs),
+    /// `required`: exit 3 when the command line sets cloudseed.required.
+    Required(Option<String>),
     /// Internal: the probe helper process of `run` (src/scan.rs); not in --help.
     Scan {
         paths: Vec<PathBuf>,
@@ -114,12 +137,26 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
             args.next();
             return parse_mkcidata(args).map(Command::Mkcidata);
         }
+        Some("required") => {
+            args.next();
+            let flag = args.next();
+            return match (flag.as_deref().map(OsStr::to_str), args.next()) {
+                (None, _) => Ok(Command::Required(None)),
+                (Some(Some("--cmdline")), Some(c)) => {
+                    Ok(Command::Required(Some(c.to_string_lossy().into_owned())))
+                }
+                _ => Err("usage: cloudseed required [--cmdline TEXT]".into()),
+            };
+        }
         Some("run") => {
             args.next();
         }
         _ => {}
     }
     let mut r = RunArgs::default();
+    if args.next_if(|a| a == "handoff").is_some() {
+        r.handoff = true;
+    }
     while let Some(a) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
         match a.to_str().unwrap_or("") {
@@ -137,9 +174,27 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
                 r.timeout = Some(Duration::from_secs(secs));
             }
             "-v" | "--verbose" => r.verbose = true,
+            "--root" => r.root = Some(value("--root")?.into()),
+            "--stage" => r.stage = true,
+            "--generator" => {
+                use crate::plan::Generator;
+                r.generator = match value("--generator")?.to_str().unwrap_or("") {
+                    "initramfs-tools" => Generator::InitramfsTools,
+                    "dracut" => Generator::Dracut {
+                        network_module: false,
+                    },
+                    "dracut-net" => Generator::Dracut {
+                        network_module: true,
+                    },
+                    g => return Err(format!("unknown --generator {g:?}")),
+                }
+            }
             "--help" | "-h" => return Ok(Command::Help),
             _ => return Err(format!("unknown argument {a:?}")),
         }
+    }
+    if r.handoff && (r.stage || r.cmdline.is_some() || !r.devices.is_empty() || r.no_network) {
+        return Err("handoff takes only --root, --run-dir, --sys-dir, --timeout, -v".into());
     }
     Ok(Command::Run(r))
 }
@@ -207,6 +262,33 @@ mod tests {
         assert_eq!(r.devices, vec![PathBuf::from("a.img"), PathBuf::from("b")]);
         assert!(r.no_network && r.verbose);
         assert_eq!(r.timeout, Some(Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn two_phases_and_the_generator() {
+        let Ok(Command::Run(r)) = p(&["run", "--stage", "--generator", "dracut-net"]) else {
+            panic!()
+        };
+        assert!(r.stage && !r.handoff);
+        assert_eq!(
+            r.generator,
+            crate::plan::Generator::Dracut {
+                network_module: true
+            }
+        );
+        let Ok(Command::Run(r)) = p(&["handoff", "--root", "/sysroot"]) else {
+            panic!()
+        };
+        assert!(r.handoff);
+        assert_eq!(r.root, Some(PathBuf::from("/sysroot")));
+        assert!(p(&["handoff", "--cmdline", "x"]).is_err());
+        assert!(p(&["--generator", "mkinitcpio"]).is_err());
+        assert_eq!(p(&["required"]), Ok(Command::Required(None)));
+        assert_eq!(
+            p(&["required", "--cmdline", "a b"]),
+            Ok(Command::Required(Some("a b".into())))
+        );
+        assert!(p(&["required", "--bogus"]).is_err());
     }
 
     #[test]

@@ -47,6 +47,8 @@ pub struct Knobs {
     /// Interface name or MAC address to use.
     pub interface: Option<String>,
     pub sha256: Option<[u8; 32]>,
+    /// `cloudseed.sha256.<file>=HEX` pins (src/pin.rs).
+    pub pins: Vec<crate::pin::Pin>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -248,6 +250,9 @@ fn knob(c: &mut Cmdline, name: &str, val: Option<&str>) {
             }
             None => false,
         },
+        n if n.starts_with("sha256.") => {
+            crate::pin::parse(n, val).map(|p| k.pins.push(p)).is_some()
+        }
         _ => false,
     };
     if !ok {

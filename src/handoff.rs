@@ -21,7 +21,7 @@ pub enum Datasource {
 }
 
 /// Everything the hand-off writes, decided by the agent.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Plan {
     /// Where the data came from, for the header comment (no secrets, one line).
     pub origin: String,
@@ -55,13 +55,27 @@ fn comment_safe(s: &str) -> String {
         .collect()
 }
 
-/// Renders `cloud.cfg`. Pure: same plan, same bytes.
+/// Renders `cloud.cfg` with the datasource's own list (`[ NoCloud, None ]`,
+/// `[ ConfigDrive, None ]`). Pure: same plan, same bytes.
 pub fn render_cloud_cfg(plan: &Plan) -> Rendered {
+    render_listed(plan, None)
+}
+
+/// `datasource_list: [ A, B ]` as ds-identify writes it.
+fn list_line(list: &[String]) -> String {
+    format!("datasource_list: [ {} ]\n", list.join(", "))
+}
+
+/// Renders `cloud.cfg` naming `list` (ds-identify's decision) instead of the
+/// datasource's own list; with no datasource, `list` alone is appended to
+/// the `cloud-config-url` body.
+pub fn render_listed(plan: &Plan, list: Option<&[String]>) -> Rendered {
+    let own = |name: &str| list_line(&[name.to_string(), "None".to_string()]);
     let mut warnings = Vec::new();
     let mut keys = String::new();
     match plan.datasource {
         Some(Datasource::NoCloud) => {
-            keys.push_str("datasource_list: [ NoCloud, None ]\n");
+            keys.push_str(&list.map_or_else(|| own("NoCloud"), list_line));
             keys.push_str("datasource:\n  NoCloud:\n");
             keys.push_str(&format!("    seedfrom: {}\n", Paths::seedfrom_url()));
             // Inline meta-data/user-data make cloud-init honour the inline
@@ -77,8 +91,10 @@ pub fn render_cloud_cfg(plan: &Plan) -> Rendered {
                 }
             }
         }
-        Some(Datasource::ConfigDrive) => keys.push_str("datasource_list: [ ConfigDrive, None ]\n"),
-        None => {}
+        Some(Datasource::ConfigDrive) => {
+            keys.push_str(&list.map_or_else(|| own("ConfigDrive"), list_line))
+        }
+        None => keys.push_str(&list.map(list_line).unwrap_or_default()),
     }
     let header = format!("# cloudseed {VERSION}: {}\n", comment_safe(&plan.origin));
     let mut text = Vec::new();
@@ -108,6 +124,12 @@ pub fn render_cloud_cfg(plan: &Plan) -> Rendered {
         }
     }
     Rendered { text, warnings }
+}
+
+/// Whether a `cloud-config-url` body can take appended keys: `Ok`, or why
+/// not (`"defines datasource keys"` when it sets its own).
+pub fn body_appendable(body: &[u8]) -> std::result::Result<(), &'static str> {
+    appendable(body)
 }
 
 /// Whether top-level block keys can be appended to this YAML document:
@@ -269,12 +291,25 @@ pub fn make_dir(dir: &Path, mode: u32) -> Result<()> {
 /// result. On failure, removes what it wrote, so cloud-init finds `/run` as
 /// it would have without us.
 pub fn write(paths: &Paths, plan: &Plan, report: &mut Report) -> Result<()> {
-    let rendered = render_cloud_cfg(plan);
+    write_listed(paths, plan, None, None, report)
+}
+
+/// [`write`] naming `list` (see [`render_listed`]). With `staged`, the seed
+/// files are already in that directory (same file system, final modes) and
+/// are renamed into place instead of written.
+pub fn write_listed(
+    paths: &Paths,
+    plan: &Plan,
+    list: Option<&[String]>,
+    staged: Option<&Path>,
+    report: &mut Report,
+) -> Result<()> {
+    let rendered = render_listed(plan, list);
     for w in &rendered.warnings {
         report.warn(w.clone());
     }
     let mut written: Vec<PathBuf> = Vec::new();
-    let result = write_all(paths, plan, &rendered, report, &mut written);
+    let result = write_all(paths, plan, &rendered, staged, report, &mut written);
     if result.is_err() {
         for p in written.iter().rev() {
             let _ = fs::remove_file(p);
@@ -288,6 +323,7 @@ fn write_all(
     paths: &Paths,
     plan: &Plan,
     rendered: &Rendered,
+    staged: Option<&Path>,
     report: &mut Report,
     written: &mut Vec<PathBuf>,
 ) -> Result<()> {
@@ -295,7 +331,15 @@ fn write_all(
     make_dir(&ci, 0o755)?;
     let mut put =
         |dir: &Path, name: &str, data: &[u8], mode: u32, report: &mut Report| -> Result<()> {
-            let p = write_atomic(dir, name, data, mode)?;
+            let from_stage = staged.filter(|_| dir != ci.as_path()).map(|s| s.join(name));
+            let p = match from_stage {
+                Some(src) => {
+                    let dst = dir.join(name);
+                    fs::rename(&src, &dst).map_err(|e| Error::io("rename", dst.display(), e))?;
+                    dst
+                }
+                None => write_atomic(dir, name, data, mode)?,
+            };
             report.files.push(FileEntry {
                 path: paths.relative_to_run(&p).display().to_string(),
                 size: data.len() as u64,

@@ -44,6 +44,17 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Required(text) => {
+            logger::init(None, log::LevelFilter::Warn);
+            let text = text.or_else(|| std::fs::read_to_string("/proc/cmdline").ok());
+            let none = |_: &str| None;
+            let cmd = cloudseed::cmdline::parse(text.as_deref().unwrap_or(""), None, &none);
+            ExitCode::from(if cmd.knobs.required {
+                agent::EXIT_STOP_BOOT
+            } else {
+                agent::EXIT_OK
+            })
+        }
         Command::Probe(paths) => {
             logger::init(None, log::LevelFilter::Warn);
             // The same helper process as `run`: release builds abort on a

@@ -36,6 +36,10 @@ pub struct Report {
     pub warnings: Vec<String>,
     pub errors: Vec<String>,
     pub exit_code: u8,
+    /// ds-identify's decision as identification saw it (phase 2), or null.
+    pub identification: Option<String>,
+    /// Why nothing was handed off although a source was found, or null.
+    pub stand_aside: Option<String>,
 }
 
 #[derive(Serialize, Debug, Default)]
@@ -290,6 +294,109 @@ impl Report {
     }
 }
 
+/// Phase 2's report merged into phase 1's JSON (`base`): its files, phases,
+/// attempts, warnings and errors appended; its source, identification,
+/// stand_aside and exit_code set; every other key as phase 1 wrote it, in
+/// its order. `None` when `base` is not a JSON object. Works on the text
+/// (both sides are miniserde's output): no JSON tree, no number parsing.
+pub fn merge_json(base: &str, add: &Report) -> Option<String> {
+    let add_json = add.to_json();
+    let mut merged = top_level(base)?;
+    for (k, v) in top_level(&add_json)? {
+        let slot = merged.iter_mut().find(|(k2, _)| *k2 == k);
+        let appended = matches!(k, "files" | "phases" | "attempts" | "warnings" | "errors");
+        let set = matches!(k, "source" | "identification" | "stand_aside") && v != "null";
+        match slot {
+            Some((_, old)) if appended => *old = concat_arrays(old, &v)?,
+            Some((_, old)) if set || k == "exit_code" => *old = v.to_string(),
+            None if appended || set || k == "exit_code" => merged.push((k, v.to_string())),
+            _ => {}
+        }
+    }
+    let body: Vec<String> = merged.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+    Some(format!("{{{}}}", body.join(",")))
+}
+
+/// `[a…]` and `[b…]` → `[a…,b…]`.
+fn concat_arrays(a: &str, b: &str) -> Option<String> {
+    let ia = a.strip_prefix('[')?.strip_suffix(']')?.trim();
+    let ib = b.strip_prefix('[')?.strip_suffix(']')?.trim();
+    Some(match (ia.is_empty(), ib.is_empty()) {
+        (true, _) => format!("[{ib}]"),
+        (_, true) => format!("[{ia}]"),
+        _ => format!("[{ia},{ib}]"),
+    })
+}
+
+/// The top-level keys of a JSON object (plain keys, as our structs have)
+/// with the raw text of each value.
+fn top_level(json: &str) -> Option<Vec<(&str, String)>> {
+    let b = json.trim().as_bytes();
+    let text = json.trim();
+    if b.first() != Some(&b'{') || b.last() != Some(&b'}') {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut i = 1;
+    let skip_ws = |i: &mut usize| {
+        while *i < b.len() && b[*i].is_ascii_whitespace() {
+            *i += 1
+        }
+    };
+    loop {
+        skip_ws(&mut i);
+        match b.get(i)? {
+            b'}' => return Some(out),
+            b',' => {
+                i += 1;
+                continue;
+            }
+            b'"' => {}
+            _ => return None,
+        }
+        let kend = i + 1 + text[i + 1..].find('"')?;
+        let key = &text[i + 1..kend];
+        i = kend + 1;
+        skip_ws(&mut i);
+        if b.get(i)? != &b':' {
+            return None;
+        }
+        i += 1;
+        skip_ws(&mut i);
+        let start = i;
+        i = skip_value(b, i)?;
+        out.push((key, text[start..i].to_string()));
+    }
+}
+
+/// The index just past the JSON value starting at `i`.
+fn skip_value(b: &[u8], mut i: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    loop {
+        match *b.get(i)? {
+            b'"' => {
+                i += 1;
+                loop {
+                    match *b.get(i)? {
+                        b'\\' => i += 2,
+                        b'"' => break,
+                        _ => i += 1,
+                    }
+                }
+            }
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' if depth == 0 => return Some(i),
+            b']' | b'}' => depth -= 1,
+            b',' if depth == 0 => return Some(i),
+            _ => {}
+        }
+        i += 1;
+        if depth == 0 && matches!(b.get(i), Some(b',' | b'}' | b']') | None) {
+            return Some(i);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,5 +438,42 @@ mod tests {
         ] {
             assert!(j.contains(want), "{want} not in {j}");
         }
+    }
+
+    #[test]
+    fn phase_2_completes_phase_1s_report() {
+        let mut p1 = Report::new();
+        p1.devices.push(DeviceEntry {
+            name: "/dev/vdb".into(),
+            verdict: Verdict::Error("nocloud, \"quoted\" ]}".into()),
+            ..DeviceEntry::default()
+        });
+        p1.phase("scan", 3);
+        p1.warnings.push("w1".into());
+        p1.exit_code = 1;
+        let mut p2 = Report::new();
+        p2.phase("identify", 1);
+        p2.source = Some("NoCloud seed from vfat volume /dev/vdb".into());
+        p2.identification = Some("enabled: [ NoCloud, None ]".into());
+        p2.files.push(FileEntry {
+            path: "cloud-init/cloud.cfg".into(),
+            ..FileEntry::default()
+        });
+        p2.exit_code = 3;
+        let m = merge_json(&p1.to_json(), &p2).unwrap();
+        let want = p1.to_json()
+            .replace("\"source\":null", "\"source\":\"NoCloud seed from vfat volume /dev/vdb\"")
+            .replace(
+                "\"files\":[]",
+                "\"files\":[{\"path\":\"cloud-init/cloud.cfg\",\"size\":0,\"mode\":\"\",\"sha256\":\"\"}]",
+            )
+            .replace(
+                "{\"name\":\"scan\",\"ms\":3}",
+                "{\"name\":\"scan\",\"ms\":3},{\"name\":\"identify\",\"ms\":1}",
+            )
+            .replace("\"exit_code\":1", "\"exit_code\":3")
+            .replace("\"identification\":null", "\"identification\":\"enabled: [ NoCloud, None ]\"");
+        assert_eq!(m, want);
+        assert_eq!(merge_json("not json", &p2), None);
     }
 }

@@ -155,10 +155,10 @@ fn malformed_named_source_exits_1() {
 }
 
 #[test]
-fn required_with_nothing_found_exits_1() {
+fn required_with_nothing_found_exits_3_to_stop_the_boot() {
     let t = Tmp::new("required");
     let (code, _) = run(&t, "cloudseed.required", &[]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 3);
     assert_eq!(
         report(&t).strs("errors"),
         ["cloudseed.required: no source found"]
@@ -302,14 +302,16 @@ fn fat_seed_round_trips_byte_for_byte() {
 }
 
 #[test]
-fn iso_seed_round_trips_and_first_cidata_wins() {
+fn iso_seed_round_trips_and_nocloud_order_picks_the_volume() {
     let t = Tmp::new("iso-roundtrip");
     let dir = t.path("iso");
     fs::create_dir_all(&dir).unwrap();
     fs::write(dir.join("meta-data"), b"instance-id: iso-1\n").unwrap();
     fs::write(dir.join("user-data"), b"#cloud-config\nruncmd: [true]\n").unwrap();
     fs::write(dir.join("vendor-data"), b"#cloud-config\n{}\n").unwrap();
-    let iso = t.path("a.iso");
+    // NoCloud reads cidata devices reverse-sorted: b.iso before a.img,
+    // whatever order the scan met them in.
+    let iso = t.path("b.iso");
     let ok = Command::new("genisoimage")
         .args(["-quiet", "-output"])
         .arg(&iso)
@@ -319,7 +321,7 @@ fn iso_seed_round_trips_and_first_cidata_wins() {
         .expect("genisoimage is needed")
         .success();
     assert!(ok);
-    let other = t.path("b.img");
+    let other = t.path("a.img");
     make_fat(
         &other,
         "cidata",
@@ -333,9 +335,9 @@ fn iso_seed_round_trips_and_first_cidata_wins() {
         "quiet",
         &[
             "--device",
-            iso.to_str().unwrap(),
-            "--device",
             other.to_str().unwrap(),
+            "--device",
+            iso.to_str().unwrap(),
         ],
     );
     assert_eq!(code, 0, "{stderr}");
@@ -480,4 +482,175 @@ fn every_volume_kind_round_trips_through_the_cli() {
         t.path("run/cloud-init/seed/nocloud/user-data").exists(),
         "{stderr}"
     );
+}
+
+/// Runs `cloudseed ARGS` with the test's fake /sys and run dir appended.
+fn run_args(t: &Tmp, args: &[&str]) -> (i32, String) {
+    fs::create_dir_all(t.path("sys/class/block")).unwrap();
+    let out = Command::new(BIN)
+        .args(args)
+        .arg("--run-dir")
+        .arg(t.path("run"))
+        .arg("--sys-dir")
+        .arg(t.path("sys"))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn two_phases_stage_then_hand_off_by_renaming() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = Tmp::new("phases");
+    let img = t.path("seed.img");
+    let nc = b"version: 2\nethernets: {}\n";
+    make_fat(
+        &img,
+        "cidata",
+        &[
+            ("meta-data", b"instance-id: two-phase\n"),
+            ("user-data", b"#cloud-config\nhostname: p\n"),
+            ("network-config", nc),
+        ],
+    );
+    let root = t.path("root");
+    fs::create_dir_all(root.join("etc/cloud")).unwrap();
+    // Phase 1: before the root mount. Nothing for cloud-init yet.
+    let dev = img.to_str().unwrap();
+    let (code, err) = run_args(
+        &t,
+        &[
+            "run",
+            "--stage",
+            "--generator",
+            "initramfs-tools",
+            "--cmdline",
+            "quiet",
+            "--device",
+            dev,
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        files(&t.path("run")),
+        vec![
+            "cloudseed/report.json",
+            "cloudseed/stage/meta-data",
+            "cloudseed/stage/network-config",
+            "cloudseed/stage/state",
+            "cloudseed/stage/user-data",
+        ]
+    );
+    let mode = |p: &str| fs::metadata(t.path(p)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode("run/cloudseed/stage"), 0o700);
+    // Phase 2: after it. The seed files are renamed in, the stage is gone.
+    let (code, err) = run_args(&t, &["handoff", "--root", root.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        files(&t.path("run")),
+        vec![
+            "cloud-init/.ds-identify.result",
+            "cloud-init/cloud.cfg",
+            "cloud-init/seed/nocloud/meta-data",
+            "cloud-init/seed/nocloud/network-config",
+            "cloud-init/seed/nocloud/user-data",
+            "cloudseed/report.json",
+        ]
+    );
+    assert_eq!(seed_file(&t, "meta-data"), b"instance-id: two-phase\n");
+    assert_eq!(seed_file(&t, "network-config"), nc);
+    assert_eq!(mode("run/cloud-init/seed/nocloud/user-data"), 0o600);
+    assert_eq!(mode("run/cloud-init/seed/nocloud/meta-data"), 0o644);
+    let cfg = fs::read_to_string(t.path("run/cloud-init/cloud.cfg")).unwrap();
+    assert!(
+        cfg.contains("datasource_list: [ NoCloud, None ]\n"),
+        "{cfg}"
+    );
+    assert!(cfg.contains("      version: 2\n"), "{cfg}");
+    // One report: phase 1's devices, phase 2's files and identification.
+    let r = report(&t);
+    let phases: Vec<&str> = (0..r.len("phases"))
+        .map(|i| r.str(&format!("phases.{i}.name")))
+        .collect();
+    assert!(
+        phases.contains(&"stage") && phases.contains(&"handoff-total"),
+        "{phases:?}"
+    );
+    assert!(
+        r.str("identification")
+            .starts_with("enabled: [ NoCloud, None ]"),
+        "{}",
+        r.text()
+    );
+    let files: Vec<&str> = (0..r.len("files"))
+        .map(|i| r.str(&format!("files.{i}.path")))
+        .collect();
+    assert!(
+        files.contains(&"cloud-init/seed/nocloud/user-data"),
+        "{files:?}"
+    );
+    assert_eq!(r.str("devices.0.name"), dev);
+    assert_eq!(r.u64("exit_code"), 0);
+}
+
+#[test]
+fn hand_off_without_a_stage_is_an_error_and_writes_nothing_for_cloud_init() {
+    let t = Tmp::new("nostage");
+    let (code, _) = run_args(&t, &["handoff"]);
+    assert_eq!(code, 1);
+    assert_eq!(files(&t.path("run")), vec!["cloudseed/report.json"]);
+    let r = report(&t);
+    assert!(
+        r.strs("errors")
+            .iter()
+            .any(|e| e.contains("did `cloudseed run --stage` run?")),
+        "{}",
+        r.text()
+    );
+}
+
+#[test]
+fn a_refused_stage_leaves_phase_2_nothing_to_do() {
+    let t = Tmp::new("refused");
+    let img = t.path("seed.img");
+    make_fat(
+        &img,
+        "cidata",
+        &[
+            ("meta-data", b"instance-id: x\n"),
+            ("user-data", b"#cloud-config\n"),
+        ],
+    );
+    let pin = "cloudseed.sha256.user-data=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    let dev = img.to_str().unwrap();
+    let (code, _) = run_args(&t, &["run", "--stage", "--cmdline", pin, "--device", dev]);
+    assert_eq!(code, 1);
+    let (code, _) = run_args(&t, &["handoff"]);
+    assert_eq!(code, 1, "phase 1's failure stays the job's exit code");
+    assert_eq!(files(&t.path("run")), vec!["cloudseed/report.json"]);
+    let r = report(&t);
+    assert!(
+        r.strs("errors")
+            .iter()
+            .any(|e| e.contains("user-data does not match cloudseed.sha256.user-data")),
+        "{}",
+        r.text()
+    );
+}
+
+#[test]
+fn required_subcommand_tells_the_hooks() {
+    let code = |c: &str| {
+        Command::new(BIN)
+            .args(["required", "--cmdline", c])
+            .status()
+            .unwrap()
+            .code()
+    };
+    assert_eq!(code("quiet cloudseed.required"), Some(3));
+    assert_eq!(code("cloudseed.required cloudseed.required=0"), Some(0));
+    assert_eq!(code("quiet"), Some(0));
 }

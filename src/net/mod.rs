@@ -10,7 +10,7 @@ pub mod packet;
 pub mod resolve;
 pub mod rtnl;
 
-use crate::cmdline::{Autoconf, Cmdline, IpArg, NetworkPolicy};
+use crate::cmdline::{Autoconf, Cmdline, IpArg};
 use crate::dhcp::{self, Lease};
 use crate::error::{Error, Result};
 use crate::paths::Paths;
@@ -37,6 +37,10 @@ pub struct Request {
     /// NoCloud `seedfrom` base: `meta-data` and `user-data` required,
     /// `vendor-data` and `network-config` optional (404 = absent).
     pub seed_url: Option<Url>,
+    /// What to leave behind (src/plan.rs `network_left`): keep the
+    /// interface configured, and whether to render klibc's net-<if>.conf.
+    pub keep: bool,
+    pub write_conf: bool,
 }
 
 #[derive(Debug, Default)]
@@ -112,16 +116,16 @@ pub fn run(
     }
     fetch(req, &up, work, report, &mut out);
 
-    let keep = match cmd.knobs.network {
-        Some(NetworkPolicy::Keep) => true,
-        Some(NetworkPolicy::Teardown) => false,
-        // dracut keeps the network up for the root when rd.neednet=1
-        None => cmd.keeps_network() || cmd.net.neednet == Some(true),
-    };
     let mut entry = entry_of(&up);
     if matches!(up.source, Source::Reused) {
         entry.left = Some(Left::Kept);
-    } else if keep {
+    } else if req.keep && !req.write_conf {
+        entry.left = Some(Left::Kept);
+        info!(
+            "network: keeping {} (the initramfs' own network config stands)",
+            up.link.name
+        );
+    } else if req.keep {
         let mut conf = klibc_conf(&up);
         if conf.hostname.is_empty() {
             // klibc keeps the ip= host name when the server sends none.
@@ -273,6 +277,31 @@ fn resolv_conf_servers() -> Vec<Ipv4Addr> {
         .collect()
 }
 
+/// The deadlines `bring_up` works under: `work` for each step, `hard` for
+/// undoing, `carrier` for the link to come up.
+#[derive(Copy, Clone)]
+struct Limits {
+    work: Deadline,
+    hard: Deadline,
+    carrier: Deadline,
+}
+
+/// The links chosen for this boot, which of them we raised, and why.
+struct Chosen {
+    links: Vec<Link>,
+    raised: Vec<u32>,
+    reason: &'static str,
+}
+
+impl Chosen {
+    /// Lowers the links we raised, except `keep`.
+    fn lower(&self, rtnl: &mut Rtnl, keep: Option<u32>, hard: Deadline) {
+        for &i in self.raised.iter().filter(|&&i| Some(i) != keep) {
+            let _ = rtnl.set_link(i, false, None, hard);
+        }
+    }
+}
+
 fn bring_up(
     rtnl: &mut Rtnl,
     cmd: &Cmdline,
@@ -285,31 +314,65 @@ fn bring_up(
     let mut events = Events::open()?;
     let links = rtnl.links(deadline)?;
     let ip_dns: Vec<Ipv4Addr> = cmd.ip.iter().flat_map(|a| a.dns.iter().copied()).collect();
-
-    if let Some((link, address, prefix)) = existing(rtnl, &links, deadline)? {
-        info!(
-            "network: reusing {} ({address}/{prefix}, configured before us)",
-            link.name
-        );
-        let mut dns = ip_dns.clone();
-        if dns.is_empty() {
-            dns = resolv_conf_servers();
-        }
-        let applied = Applied {
-            index: link.index,
-            name: link.name.clone(),
-            addr: Some((address, prefix)),
-            ..Applied::default()
-        };
-        return Ok(Up {
-            link,
-            reason: "existing address",
-            source: Source::Reused,
-            applied,
-            dns,
-        });
+    if let Some(up) = reuse_existing(rtnl, &links, &ip_dns, deadline)? {
+        return Ok(up);
     }
+    let chosen = choose_links(rtnl, links, cmd, paths, deadline, report)?;
+    let now = sys::now();
+    let limits = Limits {
+        work: deadline,
+        hard,
+        carrier: deadline.min_after(now, cmd.knobs.carrier_timeout.unwrap_or(CARRIER_TIMEOUT)),
+    };
+    // Static ip=<client>:…:none on the first chosen link it names.
+    if let Some(a) = cmd.ip.iter().find(|a| a.autoconf == Autoconf::Static) {
+        return configure_static(rtnl, &mut events, a, &chosen, ip_dns, limits);
+    }
+    configure_dhcp(rtnl, &mut events, cmd, &chosen, ip_dns, limits, report)
+}
 
+/// An interface someone else configured before us: use it, never race it.
+fn reuse_existing(
+    rtnl: &mut Rtnl,
+    links: &[Link],
+    ip_dns: &[Ipv4Addr],
+    deadline: Deadline,
+) -> Result<Option<Up>> {
+    let Some((link, address, prefix)) = existing(rtnl, links, deadline)? else {
+        return Ok(None);
+    };
+    info!(
+        "network: reusing {} ({address}/{prefix}, configured before us)",
+        link.name
+    );
+    let mut dns = ip_dns.to_vec();
+    if dns.is_empty() {
+        dns = resolv_conf_servers();
+    }
+    let applied = Applied {
+        index: link.index,
+        name: link.name.clone(),
+        addr: Some((address, prefix)),
+        ..Applied::default()
+    };
+    Ok(Some(Up {
+        link,
+        reason: "existing address",
+        source: Source::Reused,
+        applied,
+        dns,
+    }))
+}
+
+/// Selects the candidate links and brings each up, remembering which we raised.
+fn choose_links(
+    rtnl: &mut Rtnl,
+    links: Vec<Link>,
+    cmd: &Cmdline,
+    paths: &Paths,
+    deadline: Deadline,
+    report: &mut Report,
+) -> Result<Chosen> {
     let infos: Vec<link::LinkInfo> = links
         .iter()
         .cloned()
@@ -322,15 +385,13 @@ fn bring_up(
     if sel.indexes.is_empty() {
         return Err(Error::net("no usable network interface"));
     }
-    let chosen: Vec<&Link> = sel
+    let chosen: Vec<Link> = sel
         .indexes
         .iter()
-        .filter_map(|i| links.iter().find(|l| l.index == *i))
+        .filter_map(|i| links.iter().find(|l| l.index == *i).cloned())
         .collect();
     let names: Vec<&str> = chosen.iter().map(|l| l.name.as_str()).collect();
     info!("network: trying {} ({})", names.join(", "), sel.reason);
-
-    // Bring every candidate up, remembering which we raised.
     let mut raised = Vec::new();
     for l in &chosen {
         if !l.is_up() {
@@ -338,64 +399,79 @@ fn bring_up(
             raised.push(l.index);
         }
     }
-    let now = sys::now();
-    let carrier = deadline.min_after(now, cmd.knobs.carrier_timeout.unwrap_or(CARRIER_TIMEOUT));
-    let lower = |rtnl: &mut Rtnl, keep: Option<u32>| {
-        for &i in raised.iter().filter(|&&i| Some(i) != keep) {
-            let _ = rtnl.set_link(i, false, None, hard);
-        }
-    };
+    Ok(Chosen {
+        links: chosen,
+        raised,
+        reason: sel.reason,
+    })
+}
 
-    // Static ip=<client>:…:none on the first chosen link it names.
-    if let Some(a) = cmd.ip.iter().find(|a| a.autoconf == Autoconf::Static) {
-        let l = a
-            .device
-            .as_deref()
-            .and_then(|d| chosen.iter().find(|l| l.name == d))
-            .unwrap_or(&chosen[0]);
-        let l = (*l).clone();
-        lower(rtnl, Some(l.index));
-        let prefix = a.netmask.and_then(dhcp::mask_to_prefix).unwrap_or(24);
-        let address = a.client.unwrap_or(Ipv4Addr::UNSPECIFIED);
-        let mut routes = Vec::new();
-        if let Some(gw) = a.gateway.filter(|g| !g.is_unspecified()) {
-            routes.push(Route {
-                dst: Ipv4Addr::UNSPECIFIED,
-                prefix: 0,
-                gateway: gw,
-            });
-        }
-        let config = iface::Config {
-            address,
-            prefix,
-            broadcast: Ipv4Addr::from(
-                u32::from(address) | !u32::from(dhcp::prefix_to_mask(prefix)),
-            ),
-            routes,
-            mtu: a.mtu,
-        };
-        let mut applied = Applied {
-            index: l.index,
-            name: l.name.clone(),
-            raised: raised.contains(&l.index),
-            ..Applied::default()
-        };
-        if let Err(e) = iface::apply(rtnl, &mut applied, &config, l.mtu, deadline) {
-            iface::undo(rtnl, &applied, hard);
-            return Err(e);
-        }
-        wait_carrier(rtnl, &mut events, l.index, carrier)?;
-        info!("network: static {address}/{prefix} on {}", l.name);
-        return Ok(Up {
-            link: l,
-            reason: "ip=",
-            source: Source::Static(a.clone()),
-            applied,
-            dns: ip_dns,
+/// `ip=<client>:<peer>:<gw>:<mask>:<host>:<if>:none`: no DHCP at all.
+fn configure_static(
+    rtnl: &mut Rtnl,
+    events: &mut Events,
+    a: &IpArg,
+    chosen: &Chosen,
+    ip_dns: Vec<Ipv4Addr>,
+    lim: Limits,
+) -> Result<Up> {
+    let l = a
+        .device
+        .as_deref()
+        .and_then(|d| chosen.links.iter().find(|l| l.name == d))
+        .unwrap_or(&chosen.links[0])
+        .clone();
+    chosen.lower(rtnl, Some(l.index), lim.hard);
+    let prefix = a.netmask.and_then(dhcp::mask_to_prefix).unwrap_or(24);
+    let address = a.client.unwrap_or(Ipv4Addr::UNSPECIFIED);
+    let mut routes = Vec::new();
+    if let Some(gw) = a.gateway.filter(|g| !g.is_unspecified()) {
+        routes.push(Route {
+            dst: Ipv4Addr::UNSPECIFIED,
+            prefix: 0,
+            gateway: gw,
         });
     }
+    let config = iface::Config {
+        address,
+        prefix,
+        broadcast: Ipv4Addr::from(u32::from(address) | !u32::from(dhcp::prefix_to_mask(prefix))),
+        routes,
+        mtu: a.mtu,
+    };
+    let mut applied = Applied {
+        index: l.index,
+        name: l.name.clone(),
+        raised: chosen.raised.contains(&l.index),
+        ..Applied::default()
+    };
+    if let Err(e) = iface::apply(rtnl, &mut applied, &config, l.mtu, lim.work) {
+        iface::undo(rtnl, &applied, lim.hard);
+        return Err(e);
+    }
+    wait_carrier(rtnl, events, l.index, lim.carrier)?;
+    info!("network: static {address}/{prefix} on {}", l.name);
+    Ok(Up {
+        link: l,
+        reason: "ip=",
+        source: Source::Static(a.clone()),
+        applied,
+        dns: ip_dns,
+    })
+}
 
+/// DHCPv4 on every chosen link at once; the first lease wins.
+fn configure_dhcp(
+    rtnl: &mut Rtnl,
+    events: &mut Events,
+    cmd: &Cmdline,
+    chosen: &Chosen,
+    ip_dns: Vec<Ipv4Addr>,
+    lim: Limits,
+    report: &mut Report,
+) -> Result<Up> {
     let candidates: Vec<Candidate> = chosen
+        .links
         .iter()
         .filter_map(|l| {
             Some(Candidate {
@@ -406,54 +482,50 @@ fn bring_up(
         })
         .collect();
     if candidates.is_empty() {
-        lower(rtnl, None);
+        chosen.lower(rtnl, None, lim.hard);
         return Err(Error::net("no chosen interface has a hardware address"));
     }
     let hostname = cmd.ip.iter().find_map(|a| a.hostname.clone());
-    let (session, lease) = match packet::acquire(
+    let acquired = packet::acquire(
         rtnl,
-        &mut events,
+        events,
         &candidates,
         hostname,
-        carrier,
-        deadline,
+        lim.carrier,
+        lim.work,
         report,
-    ) {
+    );
+    let (session, lease) = match acquired {
         Ok(x) => x,
         Err(e) => {
-            lower(rtnl, None);
+            chosen.lower(rtnl, None, lim.hard);
             return Err(e);
         }
     };
     let index = session.link.index;
-    lower(rtnl, Some(index));
+    chosen.lower(rtnl, Some(index), lim.hard);
     let link = chosen
+        .links
         .iter()
         .find(|l| l.index == index)
-        .map(|l| (*l).clone())
+        .cloned()
         .unwrap_or_default();
     let mut applied = Applied {
         index,
         name: link.name.clone(),
-        raised: raised.contains(&index),
+        raised: chosen.raised.contains(&index),
         ..Applied::default()
     };
-    if let Err(e) = iface::apply(
-        rtnl,
-        &mut applied,
-        &iface::Config::from_lease(&lease),
-        link.mtu,
-        deadline,
-    ) {
-        iface::undo(rtnl, &applied, hard);
+    let config = iface::Config::from_lease(&lease);
+    if let Err(e) = iface::apply(rtnl, &mut applied, &config, link.mtu, lim.work) {
+        iface::undo(rtnl, &applied, lim.hard);
         return Err(e);
     }
     let mut dns = lease.dns.clone();
     dns.extend(ip_dns.iter().filter(|d| !lease.dns.contains(d)));
-    let reason = sel.reason;
     Ok(Up {
         link,
-        reason,
+        reason: chosen.reason,
         source: Source::Dhcp(Box::new(session), lease),
         applied,
         dns,

@@ -159,7 +159,7 @@ case_dead-first-nic() { # the dead NIC is eth0 (a storage network without DHCP):
 }
 case_required-nothing() { # cloudseed.required and no source: the boot must stop
   csboot_boot "$CASE" --wait net/eth0 --append " cloudseed.required"
-  expect_finished 1 1
+  expect_finished 3 1
   expect_nothing_for_cloud_init
   expect_grep cloudseed/report.json 'cloudseed.required: no source found'
 }
@@ -191,11 +191,14 @@ case_policy-stop-post() {
   printf '#!/bin/sh\necho "$*" >> "%s/calls"\n' "$p" > "$p/bin/systemctl"
   chmod +x "$p/bin/systemctl"
   B_WALL=0 B_CS=- B_RC=-
-  local cmdline result want
+  local cmdline result want status
   while IFS='|' read -r cmdline result want; do
     echo "$cmdline" > "$p/proc/cmdline"
     rm -f "$p/calls"
-    CLOUDSEED_PROC=$p/proc SERVICE_RESULT=$result PATH="$p/bin:$PATH" sh "$w" stop-post 2> /dev/null ||
+    # exit-code=N: systemd's EXIT_STATUS; without it the wrapper asks the binary.
+    status=; [ "${result#*=}" = "$result" ] || status=${result#*=}
+    CLOUDSEED_BIN=$CSB_BIN CLOUDSEED_PROC=$p/proc SERVICE_RESULT=${result%%=*} EXIT_STATUS=$status \
+      PATH="$p/bin:$PATH" sh "$w" stop-post 2> /dev/null ||
       fail "stop-post exited non-zero ($cmdline, $result)"
     if [ "$want" = emergency ]; then
       grep -q 'start --job-mode=replace-irreversibly emergency.target' "$p/calls" 2> /dev/null ||
@@ -211,6 +214,10 @@ quiet|exit-code|none
 quiet|timeout|none
 cloudseed.required cloudseed.required=0|exit-code|none
 cloudseed.required=off cloudseed.required|signal|emergency
+* ? cloudseed.required|timeout|emergency
+cloudseed.required|exit-code=3|emergency
+cloudseed.required|exit-code=1|none
+quiet|exit-code=1|none
 T
 }
 

@@ -3,8 +3,11 @@
 # Full boot tier: the Debian 12 root from tests/lib/debroot.sh, cloudseed
 # installed with `make install`, the initramfs built by the real generator
 # (initramfs-tools, then dracut), booted under QEMU TCG. Each variant boots
-# twice: with a cidata disk, and over the network (ds=nocloud-net;s=http://…
-# served by python on 127.0.0.1 through a restrict=on guestfwd). cloud-init's
+# three times: with a cidata disk, over the network (ds=nocloud-net;s=http://…
+# served by python on 127.0.0.1 through a restrict=on guestfwd), and with
+# cloud-config-url=… ip=dhcp and no cc: on this local root (ccurl: issue 8's
+# "cloud-config-url alone": the body applies, cloud-init searches no
+# datasource but None, and the NIC is not left configured by the initramfs). cloud-init's
 # power_state condition runs the image's cloudseed-proof after the final
 # stage, which prints the evidence (prefix "CSP| ") on the serial console and
 # lets the VM power off. Asserted: hostname, user + ssh key, runcmd marker,
@@ -13,7 +16,7 @@
 # and /run/cloud-init/cloud.cfg still cloudseed's after ds-identify ran.
 # Root only; no KVM; nothing leaves the machine but the apt-get of dracut.
 # env: BOOT_TIMEOUT (s per boot, 600), BOOT_VARIANTS ("itools dracut"),
-#      BOOT_MODES ("cidata net"), CLOUDSEED_CACHE, KEEP=1 (keep the work dir)
+#      BOOT_MODES ("cidata net ccurl"), CLOUDSEED_CACHE, KEEP=1 (keep the work dir)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -105,8 +108,10 @@ prepare() {
   unshare -m --propagation private bash -c "$(declare -f build_initrd); build_initrd \"\$@\"" _ "$r" "$v" \
     > "$W/build-$v.log" 2>&1 || { tail -20 "$W/build-$v.log" >&2; return 1; }
   case $v in
-    itools) grep -qx 'usr/sbin/cloudseed' "$r.list" && grep -qx 'scripts/init-premount/cloudseed' "$r.list" ;;
-    dracut) grep -q ' usr/sbin/cloudseed$' "$r.list" && grep -q 'cloudseed.service$' "$r.list" ;;
+    itools) grep -qx 'usr/sbin/cloudseed' "$r.list" && grep -qx 'scripts/init-premount/cloudseed' "$r.list" &&
+      grep -qx 'scripts/init-bottom/cloudseed' "$r.list" ;;
+    dracut) grep -q ' usr/sbin/cloudseed$' "$r.list" && grep -q 'cloudseed.service$' "$r.list" &&
+      { grep -q 'cloudseed-handoff.service$' "$r.list" || grep -q 'pre-pivot/50-cloudseed-pre-pivot.sh$' "$r.list"; } ;;
   esac || { echo "the $v initrd lacks cloudseed" >&2; return 1; }
   grep -q 'virtio_net.ko' "$r.list" || { echo "the $v initrd lacks virtio_net" >&2; return 1; }
   kver=$(ls "$r/lib/modules")
@@ -127,6 +132,8 @@ make_seeds() {
   "$REPO/target/cloudseed-static" mkcidata "$W/cidata.img" \
     --meta-data "$F/meta-data" --user-data "$F/user-data" || return 1
   mkdir -p "$W/www/seed" && cp "$F/meta-data" "$F/user-data" "$W/www/seed/"
+  # ccurl: the same #cloud-config as system config (cloud-config-url=)
+  cp "$F/user-data" "$W/www/cc.cfg"
 }
 
 # python on 127.0.0.1, a free port written to $W/port once it listens
@@ -159,6 +166,9 @@ boot() {
     net)
       append="$append ds=nocloud-net;s=$SEED_URL"
       net="$net,guestfwd=tcp:10.0.2.100:80-cmd:nc 127.0.0.1 $(cat "$W/port")" ;;
+    ccurl)
+      append="$append cloud-config-url=http://10.0.2.100/cc.cfg ip=dhcp"
+      net="$net,guestfwd=tcp:10.0.2.100:80-cmd:nc 127.0.0.1 $(cat "$W/port")" ;;
   esac
   t0=$(date +%s%N)
   timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
@@ -183,14 +193,27 @@ check_boot() { # NAME SERIAL-LOG QEMU-RC WALL-MS
   grep -qxF "key=$key" "$proof" || why+="authorized_keys lacks the key; "
   grep -qx 'marker=cloudseed-runcmd-ok' "$proof" || why+="no runcmd marker; "
   grep -qx 'status: status: done' "$proof" || why+="cloud-init status is not done; "
-  grep -q '^status: detail: *DataSourceNoCloud\|^status: DataSourceNoCloud' "$proof" ||
-    why+="status does not name DataSourceNoCloud; "
-  grep -q '^status: .*file:///run/cloud-init/seed/nocloud/' "$proof" ||
-    why+="status does not name cloudseed's /run seed; "
+  case $name in
+  */ccurl)
+    # cloud-config-url alone: DataSourceNone, and no search of any other
+    # datasource (cloud-init alone would stay disabled; the image's whole
+    # list would poll 169.254.169.254 for minutes)
+    grep -q '^status: detail: *DataSourceNone\|^status: DataSourceNone' "$proof" ||
+      why+="status does not name DataSourceNone; "
+    grep -q "^search: .*\['None'\]" "$proof" || why+="no datasource search logged; "
+    grep '^search: ' "$proof" | grep -qv "\['None'\]" && why+="cloud-init searched other datasources; "
+    grep -q '^cfg-head=#cloud-config' "$proof" || why+="cloud.cfg does not start with the URL's body; "
+    grep -q '^net-conf=none$' "$proof" || why+="the initramfs left /run/net-*.conf on a local root; " ;;
+  *)
+    grep -q '^status: detail: *DataSourceNoCloud\|^status: DataSourceNoCloud' "$proof" ||
+      why+="status does not name DataSourceNoCloud; "
+    grep -q '^status: .*file:///run/cloud-init/seed/nocloud/' "$proof" ||
+      why+="status does not name cloudseed's /run seed; " ;;
+  esac
   # cidata boots: NoCloud also mounted the mkcidata disk itself (its seed list names it)
   case $name in */cidata) grep -q '^status: .*seed=.*,/dev/vdb,' "$proof" ||
     why+="cloud-init did not read the mkcidata disk /dev/vdb; " ;; esac
-  grep -q '^cfg-head=# cloudseed ' "$proof" && grep -qx 'ds-identify-result=0' "$proof" ||
+  { grep -q '^cfg-head=# cloudseed ' "$proof" || [[ $name == */ccurl ]]; } && grep -qx 'ds-identify-result=0' "$proof" ||
     why+="ds-identify did not keep cloudseed's cloud.cfg; "
   up=$(sed -n 's/^BEGIN uptime=//p' "$proof")
   kmsg=$(sed -n 's/^cloudseed-kmsg //p' "$proof")
@@ -213,8 +236,8 @@ timed make-build make -s -C "$REPO" build > /dev/null || { ko setup "make build 
 make_seeds || { ko setup "could not make the seeds"; finish; }
 for v in ${BOOT_VARIANTS:-itools dracut}; do
   if ! timed "image-$v" prepare "$v"; then ko "full/$v" "image build failed"; continue; fi
-  for mode in ${BOOT_MODES:-cidata net}; do
-    if [ "$mode" = net ] && [ -z "$server_pid" ]; then
+  for mode in ${BOOT_MODES:-cidata net ccurl}; do
+    if [ "$mode" != cidata ] && [ -z "$server_pid" ]; then
       start_server || { ko "full/$v/net" "http server did not start"; continue; }
     fi
     boot "$v" "$mode"

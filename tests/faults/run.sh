@@ -321,6 +321,109 @@ if selected non-utf8-argument; then
   verdict non-utf8-argument "$T/why"
 fi
 
+# ---------------------------------------------------------------- pins, keep mode
+# A NoCloud seed over http, a static ip= and the network kept
+# (cloudseed.network=keep). pin-network-config: a mismatching
+# cloudseed.sha256.network-config hands off nothing: exit 1, no seed, no
+# cloud.cfg, and no /run/net-c0.conf either. keep-run-dir-missing: with the
+# right pin and a run dir that does not exist yet, net-c0.conf is written
+# there (it was lost before) along with the hand-off.
+if selected pin-network-config || selected keep-run-dir-missing; then
+  ip netns add "$NS-srv" && ip netns add "$NS-cli"
+  ip link add "${NS}c" type veth peer name "${NS}s"
+  ip link set "${NS}c" netns "$NS-cli"; ip link set "${NS}s" netns "$NS-srv"
+  ip -n "$NS-cli" link set "${NS}c" name c0; ip -n "$NS-srv" link set "${NS}s" name s0
+  ip -n "$NS-srv" addr add 10.79.0.1/24 dev s0; ip -n "$NS-srv" link set s0 up
+  ip -n "$NS-srv" link set lo up; ip -n "$NS-cli" link set lo up
+  mkdir -p "$T/www/seed"
+  printf 'instance-id: pinned\n' > "$T/www/seed/meta-data"
+  printf '#cloud-config\nhostname: pinned\n' > "$T/www/seed/user-data"
+  printf 'version: 2\nethernets:\n  c0:\n    dhcp4: true\n' > "$T/www/seed/network-config"
+  rm -f "$T/port"
+  ip netns exec "$NS-srv" python3 "$root/tests/support/httpd.py" --root "$T/www" --bind 10.79.0.1 --port 80 \
+    --port-file "$T/port" --log "$T/httpd.log" > /dev/null 2>&1 &
+  echo $! > "$T/httpd.pid"
+  for i in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
+  good=$(sha256sum < "$T/www/seed/network-config" | cut -c1-64)
+  bad=$(printf 'version: 1\n' | sha256sum | cut -c1-64)
+  base="ip=10.79.0.2::10.79.0.1:255.255.255.0:pin:c0:none ds=nocloud-net;s=http://10.79.0.1/seed/ cloudseed.network=keep cloudseed.timeout=20"
+  if selected pin-network-config; then
+    r=$T/r-pin
+    ip netns exec "$NS-cli" "$BIN" --cmdline "$base cloudseed.sha256.network-config=$bad" --run-dir "$r" > /dev/null 2> "$T/err"
+    rc=$?
+    [ $rc = 1 ] || need "exit $rc, want 1 ($(tail -1 "$T/err"))"
+    [ "$(files "$r" | paste -sd ' ')" = "cloudseed/report.json" ] || need "wrote $(files "$r" | paste -sd ' ')"
+    report "$r" "any('network-config does not match cloudseed.sha256.network-config' in e for e in r['errors'])" | grep -qx True ||
+      need "the report does not name the network-config pin"
+    verdict pin-network-config "$T/why"
+    ip -n "$NS-cli" addr flush dev c0
+  fi
+  if selected keep-run-dir-missing; then
+    r=$T/missing/deeper/run
+    ip netns exec "$NS-cli" "$BIN" --cmdline "$base cloudseed.sha256.network-config=$good" --run-dir "$r" > /dev/null 2> "$T/err"
+    rc=$?
+    [ $rc = 0 ] || need "exit $rc, want 0 ($(tail -1 "$T/err"))"
+    grep -qx "DEVICE='c0'" "$r/net-c0.conf" 2> /dev/null || need "no net-c0.conf in the new run dir: $(files "$r" | paste -sd ' ')"
+    for f in $handoff_files cloud-init/seed/nocloud/network-config; do [ -e "$r/$f" ] || need "no $f"; done
+    verdict keep-run-dir-missing "$T/why"
+  fi
+  kill "$(cat "$T/httpd.pid")" 2> /dev/null; rm -f "$T/httpd.pid"
+  ip netns del "$NS-srv"; ip netns del "$NS-cli"
+fi
+
+# ---------------------------------------------------------------- hooks
+# The boot scripts never word-split or glob the kernel cmdline: the binary
+# reads it and says through exit 3 alone whether the boot must stop. The
+# scripts run in a chroot (static busybox, the static binary, a fake
+# /proc/cmdline and /scripts/functions) whose / holds files that `*` and `?`
+# would expand to (one named cloudseed.required=0).
+if selected hooks-glob; then
+  h=$T/hookroot
+  mkdir -p "$h/bin" "$h/usr/sbin" "$h/usr/lib/cloudseed" "$h/scripts" "$h/proc" "$h/run" "$h/root/etc" "$h/sys/class/block"
+  cp "$(command -v busybox)" "$h/bin/busybox"
+  for a in sh cat echo; do ln -sf busybox "$h/bin/$a"; done
+  cp "$BIN" "$h/usr/sbin/cloudseed"
+  install -m 0755 "$root/initramfs-tools/scripts/init-premount/cloudseed" "$h/premount"
+  install -m 0755 "$root/initramfs-tools/scripts/init-bottom/cloudseed" "$h/bottom"
+  install -m 0755 "$root/dracut/modules.d/50cloudseed/cloudseed-initrd.sh" "$h/usr/lib/cloudseed/cloudseed-initrd"
+  printf 'panic() { echo "PANIC $*" >> /verdict; }\nlog_warning_msg() { echo "WARN $*" >> /verdict; }\n' > "$h/scripts/functions"
+  printf '#!/bin/sh\necho "systemctl $*" >> /verdict\n' > "$h/bin/systemctl"; chmod 0755 "$h/bin/systemctl"
+  : > "$h/cloudseed.required=0"; : > "$h/x"
+  in_hook() { (cd "$h" && env -i PATH=/bin:/usr/sbin SERVICE_RESULT="${SR:-}" chroot "$h" /bin/sh "$@" 2> /dev/null); }
+  while IFS='|' read -r cmdline required; do
+    printf '%s\n' "$cmdline" > "$h/proc/cmdline"
+    rm -rf "$h/verdict" "$h/run"/*
+    in_hook /premount
+    v=$(cat "$h/verdict" 2> /dev/null)
+    if [ "$required" = yes ]; then
+      [[ "$v" == PANIC*"exit 3"* ]] || need "[$cmdline] init-premount: no panic (${v:-nothing})"
+    else
+      [ -z "$v" ] || need "[$cmdline] init-premount said: $v"
+      [ -f "$h/run/cloudseed/stage/state" ] || need "[$cmdline] init-premount staged nothing"
+      in_hook /bottom
+      [ -s "$h/verdict" ] && need "[$cmdline] init-bottom said: $(cat "$h/verdict")"
+      [ -e "$h/run/cloudseed/stage" ] && need "[$cmdline] init-bottom left the stage"
+    fi
+    in_hook /usr/lib/cloudseed/cloudseed-initrd stage; rc=$?
+    [ "$rc" = "$([ "$required" = yes ] && echo 1 || echo 0)" ] || need "[$cmdline] dracut stage: exit $rc"
+    rm -f "$h/verdict"
+    SR=timeout in_hook /usr/lib/cloudseed/cloudseed-initrd stop-post
+    if [ "$required" = yes ]; then
+      grep -q 'start --job-mode=replace-irreversibly emergency.target' "$h/verdict" 2> /dev/null ||
+        need "[$cmdline] stop-post after a timeout: no emergency"
+    else
+      [ -s "$h/verdict" ] && need "[$cmdline] stop-post after a timeout: $(cat "$h/verdict")"
+    fi
+  done << 'C'
+quiet * ? cloudseed.required|yes
+quiet ?* [a-z]* cloudseed.required|yes
+quiet cloudseed.required *|yes
+quiet * ?|no
+cloudseed.required * cloudseed.required=0|no
+C
+  verdict hooks-glob "$T/why"
+fi
+
 # ---------------------------------------------------------------- clocks
 # Wall clock: cloudseed reads only CLOCK_MONOTONIC (src/sys.rs), so a jump of
 # the wall clock cannot move a deadline. Checked in the source: no other

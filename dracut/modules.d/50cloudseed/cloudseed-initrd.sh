@@ -1,52 +1,73 @@
 #!/bin/sh
-# /usr/lib/cloudseed/cloudseed-initrd: cloudseed's failure policy for the
-# initrd. A failure (non-zero exit) stops the boot only with cloudseed.required
-# on the kernel cmdline; otherwise the boot goes on and cloud-init can retry.
-#   cloudseed-initrd             run cloudseed; exit 1 only if it failed and is
-#                                required (dracut hooks without systemd)
-#   cloudseed-initrd stop-post   ExecStopPost of cloudseed.service: if the unit
-#                                did not succeed and cloudseed is required, go
-#                                to emergency mode
+# /usr/lib/cloudseed/cloudseed-initrd: runs cloudseed in a dracut initrd and
+# applies its failure policy, which the binary decides alone: exit 3 means
+# "cloudseed.required is set and this failed: stop the boot"; any other code
+# lets the boot go on (cloud-init in the root can still find its data). This
+# script never reads the kernel command line itself.
+#   cloudseed-initrd stage         phase 1, before the root mount (pre-mount hook)
+#   cloudseed-initrd handoff ROOT  phase 2, the root mounted at ROOT (pre-pivot hook)
+#   cloudseed-initrd run           both at once, without the root's config
+#   cloudseed-initrd stop-post     ExecStopPost of both units: emergency mode
+#                                  on exit 3, or on a timeout/signal when
+#                                  cloudseed.required is set
+# Exit 1 from stage/handoff/run means "stop the boot" (hooks without systemd).
+# Test seams: CLOUDSEED_BIN (the binary), CLOUDSEED_PROC (a fake /proc).
+cs=${CLOUDSEED_BIN:-/usr/sbin/cloudseed}
+# Written by module-setup.sh: "dracut-net" when a network module is in the image.
+gen=$(cat /usr/lib/cloudseed/generator 2> /dev/null) || gen=dracut
+[ -n "$gen" ] || gen=dracut
 
-# Same rule as cloudseed's own parser: a bare cloudseed.required or any value
-# but 0/no/false/off turns it on, the last occurrence wins.
-required() {
-    req=no
-    # CLOUDSEED_PROC: a test seam (tests/boot/fast.sh), like cloudseed's --cmdline.
-    for tok in $(cat "${CLOUDSEED_PROC:-/proc}/cmdline" 2>/dev/null); do
-        case $tok in
-            cloudseed.required=0 | cloudseed.required=no | cloudseed.required=false | cloudseed.required=off) req=no ;;
-            cloudseed.required | cloudseed.required=*) req=yes ;;
-        esac
-    done
-    [ "$req" = yes ]
+verdict() { # $1 = cloudseed's exit code
+    case $1 in
+        0) exit 0 ;;
+        3)
+            echo "cloudseed: exit 3: cloudseed.required is set and no data was handed off" >&2
+            exit 1
+            ;;
+        *)
+            echo "cloudseed: exit $1; boot continues, cloud-init may still find its data" >&2
+            exit 0
+            ;;
+    esac
 }
 
 case ${1:-run} in
-    stop-post)
-        # systemd sets SERVICE_RESULT (success, exit-code, timeout, signal…).
-        [ "${SERVICE_RESULT:-success}" = success ] && exit 0
-        if required; then
-            echo "cloudseed: failed (${SERVICE_RESULT}) and cloudseed.required is set: emergency mode" >&2
-            systemctl --no-block start --job-mode=replace-irreversibly emergency.target
-        else
-            echo "cloudseed: failed (${SERVICE_RESULT}); boot continues, cloud-init may still find its data" >&2
-        fi
-        exit 0
+    stage)
+        "$cs" run --stage --generator "$gen"
+        verdict $?
+        ;;
+    handoff)
+        "$cs" handoff --root "${2:-/sysroot}"
+        verdict $?
         ;;
     run)
-        /usr/sbin/cloudseed
-        rc=$?
-        [ "$rc" = 0 ] && exit 0
-        if required; then
-            echo "cloudseed: exit $rc and cloudseed.required is set" >&2
-            exit 1
+        "$cs"
+        verdict $?
+        ;;
+    stop-post)
+        # systemd sets SERVICE_RESULT (success, exit-code, timeout, signal…)
+        # and, for exit-code, EXIT_STATUS.
+        [ "${SERVICE_RESULT:-success}" = success ] && exit 0
+        if [ "$SERVICE_RESULT" = exit-code ] && [ -n "${EXIT_STATUS:-}" ]; then
+            rc=$EXIT_STATUS
+        elif [ -n "${CLOUDSEED_PROC:-}" ]; then
+            "$cs" required --cmdline "$(cat "$CLOUDSEED_PROC/cmdline")"
+            rc=$?
+        else
+            # Killed (timeout, signal): ask the binary whether it was required.
+            "$cs" required
+            rc=$?
         fi
-        echo "cloudseed: exit $rc; boot continues, cloud-init may still find its data" >&2
+        if [ "$rc" = 3 ]; then
+            echo "cloudseed: ${SERVICE_RESULT} and cloudseed.required is set: emergency mode" >&2
+            systemctl --no-block start --job-mode=replace-irreversibly emergency.target
+        else
+            echo "cloudseed: ${SERVICE_RESULT}; boot continues, cloud-init may still find its data" >&2
+        fi
         exit 0
         ;;
     *)
-        echo "usage: cloudseed-initrd [run|stop-post]" >&2
+        echo "usage: cloudseed-initrd [stage|handoff ROOT|run|stop-post]" >&2
         exit 2
         ;;
 esac

@@ -1,7 +1,9 @@
 #!/bin/bash
 # dracut module "cloudseed": puts the static cloudseed binary in the initrd and
-# runs it once, after udev has loaded the disk and NIC drivers and before
-# switch_root. It writes only to /run, which survives switch_root.
+# runs it in two phases: after udev has loaded the disk and NIC drivers (scan,
+# network, fetch; before the root mount) and once the root is mounted (the
+# image's /etc/cloud decides the hand-off), before switch_root. It writes
+# only to /run, which survives switch_root.
 
 # Included only on request (add_dracutmodules+=" cloudseed "), as Ignition and
 # Afterburn do: a generic image must not start talking DHCP because a package
@@ -27,14 +29,27 @@ installkernel() {
 install() {
     inst_binary /usr/sbin/cloudseed
     inst_script "$moddir/cloudseed-initrd.sh" /usr/lib/cloudseed/cloudseed-initrd
+    # What network is left behind depends on whether dracut's own network
+    # would run: only with one of its network modules in the image.
+    local gen=dracut m
+    for m in network network-legacy network-manager systemd-networkd; do
+        dracut_module_included "$m" && gen=dracut-net
+    done
+    mkdir -p "$initdir/usr/lib/cloudseed"
+    echo "$gen" > "$initdir/usr/lib/cloudseed/generator"
     if dracut_module_included "systemd"; then
         inst_multiple udevadm systemctl
-        inst_simple "$moddir/cloudseed.service" "$systemdsystemunitdir/cloudseed.service"
-        $SYSTEMCTL -q --root "$initdir" enable cloudseed.service
+        mkdir -p "$initdir$systemdsystemunitdir"
+        sed "s/@GENERATOR@/$gen/" "$moddir/cloudseed.service" \
+            > "$initdir$systemdsystemunitdir/cloudseed.service"
+        inst_simple "$moddir/cloudseed-handoff.service" "$systemdsystemunitdir/cloudseed-handoff.service"
+        $SYSTEMCTL -q --root "$initdir" enable cloudseed.service cloudseed-handoff.service
     else
         # No systemd in the initrd: dracut's own init sources hooks; pre-mount
         # runs once, after the initqueue (udev settled, dracut's network up
-        # if it was asked for) and before the root is mounted.
+        # if it was asked for) and before the root is mounted; pre-pivot once
+        # the root is mounted on $NEWROOT.
         inst_hook pre-mount 50 "$moddir/cloudseed-hook.sh"
+        inst_hook pre-pivot 50 "$moddir/cloudseed-pre-pivot.sh"
     fi
 }
