@@ -12,6 +12,7 @@ pub mod cmdline;
 pub mod dhcp;
 pub mod error;
 pub mod handoff;
+pub mod identify;
 pub mod logger;
 pub mod mkcidata;
 pub mod net;
