@@ -60,11 +60,13 @@ impl Kind {
     }
 }
 
-/// What a filesystem probe saw: type and label (label may be empty).
+/// What a filesystem probe saw: type, label and UUID as blkid prints them
+/// (label and UUID may be empty).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Volume {
     pub fs: Fs,
     pub label: String,
+    pub uuid: String,
 }
 
 /// A device that holds a source we recognise.
@@ -133,18 +135,19 @@ fn read_volume<R: Read + Seek>(mut disk: R) -> Result<(Option<Volume>, Option<Fo
             let (volume, found) = fat::read_volume(disk, &boot)?;
             Ok((Some(volume), found))
         }
-        probe::Probe::Iso9660 => {
-            let (volume, found) = read_iso(disk)?;
+        probe::Probe::Iso9660 { uuid } => {
+            let (volume, found) = read_iso(disk, uuid)?;
             Ok((Some(volume), found))
         }
     }
 }
 
-fn read_iso<R: Read + Seek>(disk: R) -> Result<(Volume, Option<Found>)> {
+fn read_iso<R: Read + Seek>(disk: R, uuid: String) -> Result<(Volume, Option<Found>)> {
     let mut iso = iso9660::IsoFs::open(disk)?;
     let volume = Volume {
         fs: Fs::Iso9660,
         label: iso.volume_id.clone(),
+        uuid,
     };
     let found = match Kind::from_label(&volume.label) {
         None => None,

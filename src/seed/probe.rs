@@ -25,6 +25,11 @@ const BPB_FAT_SIZE32: Range<usize> = 36..40;
 // The extended boot signature and label sit at different places in FAT32.
 const EBPB16_SIG: usize = 38;
 const EBPB16_LABEL: Range<usize> = 43..54;
+const EBPB16_SERIAL: Range<usize> = 39..43;
+const EBPB32_SERIAL: Range<usize> = 67..71;
+// ISO 9660 primary volume descriptor: 17-byte dates (16 digits + zone).
+const PVD_CREATED: Range<usize> = 813..830;
+const PVD_MODIFIED: Range<usize> = 830..847;
 const EBPB32_SIG: usize = 66;
 const EBPB32_LABEL: Range<usize> = 71..82;
 const BS_SIGNATURE: Range<usize> = 510..512;
@@ -36,11 +41,17 @@ pub struct FatBoot {
     /// The boot-sector label (blkid's `LABEL_FATBOOT`), trailing spaces trimmed;
     /// `None` when absent or the mkfs default "NO NAME".
     pub label: Option<String>,
+    /// The volume serial as blkid prints it ("9796-932E"); "" when the
+    /// extended boot signature is missing.
+    pub uuid: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Probe {
-    Iso9660,
+    /// with blkid's UUID (from the modification, else creation, date)
+    Iso9660 {
+        uuid: String,
+    },
     Fat(FatBoot),
     Unknown,
 }
@@ -62,7 +73,7 @@ pub fn probe<R: Read + Seek>(disk: &mut R) -> Result<Probe> {
 pub fn probe_bytes(head: &[u8]) -> Probe {
     if let Some(vd) = head.get(ISO_VD) {
         if iso9660::is_iso9660(vd) {
-            return Probe::Iso9660;
+            return Probe::Iso9660 { uuid: iso_uuid(vd) };
         }
     }
     match fat_boot(head) {
@@ -122,7 +133,40 @@ pub fn fat_boot(b: &[u8]) -> Option<FatBoot> {
     } else {
         None
     };
-    Some(FatBoot { fat32, label })
+    // blkid takes the serial with either extended boot signature
+    let serial = if fat32 { EBPB32_SERIAL } else { EBPB16_SERIAL };
+    let uuid = if b[sig] == 0x29 || b[sig] == 0x28 {
+        let s = &b[serial];
+        format!("{:02X}{:02X}-{:02X}{:02X}", s[3], s[2], s[1], s[0])
+    } else {
+        String::new()
+    };
+    Some(FatBoot { fat32, label, uuid })
+}
+
+/// blkid's ISO 9660 UUID: the modification date as
+/// "YYYY-MM-DD-HH-MM-SS-cc", or the creation date when the modification
+/// date is unset (all '0' digits and a zero zone); "" when both are unset.
+pub fn iso_uuid(pvd: &[u8]) -> String {
+    for r in [PVD_MODIFIED, PVD_CREATED] {
+        let Some(d) = pvd.get(r) else {
+            return String::new();
+        };
+        let digits = &d[..16];
+        if digits.iter().all(|&c| c == b'0') && d[16] == 0 {
+            continue;
+        }
+        let c = |i: usize| char::from(digits[i]);
+        let mut s = String::new();
+        for (i, _) in digits.iter().enumerate() {
+            if [4, 6, 8, 10, 12, 14].contains(&i) {
+                s.push('-');
+            }
+            s.push(c(i));
+        }
+        return s;
+    }
+    String::new()
 }
 
 /// An 11-byte FAT label without its space padding; "NO NAME" means none.
@@ -162,14 +206,18 @@ mod tests {
 
     #[test]
     fn fat_boot_sector_label() {
-        let b = fat16_boot(b"cidata     ");
+        let mut b = fat16_boot(b"cidata     ");
+        b[39..43].copy_from_slice(&0x9796_932E_u32.to_le_bytes());
         assert_eq!(
             probe_bytes(&b),
             Probe::Fat(FatBoot {
                 fat32: false,
-                label: Some("cidata".into())
+                label: Some("cidata".into()),
+                uuid: "9796-932E".into(),
             })
         );
+        b[38] = 0;
+        assert_eq!(fat_boot(&b).unwrap().uuid, "");
         assert_eq!(fat_boot(&fat16_boot(b"NO NAME    ")).unwrap().label, None);
     }
 
@@ -189,6 +237,16 @@ mod tests {
         let mut head = vec![0u8; PROBE_BYTES as usize];
         head[..512].copy_from_slice(&fat16_boot(b"cidata     "));
         head[ISO_VD.start + 1..ISO_VD.start + 6].copy_from_slice(b"CD001");
-        assert_eq!(probe_bytes(&head), Probe::Iso9660);
+        head[ISO_VD.start + 830..ISO_VD.start + 846].copy_from_slice(b"2026120121453300");
+        assert_eq!(
+            probe_bytes(&head),
+            Probe::Iso9660 {
+                uuid: "2026-12-01-21-45-33-00".into()
+            }
+        );
+        // no modification date: the creation date
+        head[ISO_VD.start + 830..ISO_VD.start + 846].copy_from_slice(b"0000000000000000");
+        head[ISO_VD.start + 813..ISO_VD.start + 829].copy_from_slice(b"2020010203040506");
+        assert_eq!(iso_uuid(&head[ISO_VD]), "2020-01-02-03-04-05-06");
     }
 }

@@ -7,7 +7,7 @@
 //!   `E` bytes(message) | `P` bytes(message) | `R` volume found
 //!   (`P` is an error after which the helper ends: it panicked, and release
 //!   builds abort on panic, so the process boundary is what contains it)
-//!   volume = 0 | 1 fs:u8 bytes(label)
+//!   volume = 0 | 1 fs:u8 bytes(label) bytes(uuid)
 //!   found  = 0 | 1 (NoCloud) seed | 2 (ConfigDrive)
 //!   seed   = bytes(meta-data) bytes(user-data) opt(vendor-data) opt(network-config)
 //!   bytes  = len:u32le data,  opt = 0 | 1 bytes
@@ -69,6 +69,7 @@ pub fn encode(p: &Probe, out: &mut Vec<u8>) {
                         Fs::Iso9660 => 1,
                     });
                     put_bytes(out, v.label.as_bytes());
+                    put_bytes(out, v.uuid.as_bytes());
                 }
             }
             match found {
@@ -188,9 +189,11 @@ fn parse(tag: u8, body: &[u8]) -> Result<Probe> {
                         1 => Fs::Iso9660,
                         _ => return Err(Error::malformed("probe record: bad fs")),
                     };
+                    let label = text(need!(r.bytes()?));
                     Some(Volume {
                         fs,
-                        label: text(need!(r.bytes()?)),
+                        label,
+                        uuid: text(need!(r.bytes()?)),
                     })
                 }
                 _ => return Err(Error::malformed("probe record: bad volume tag")),
@@ -244,6 +247,7 @@ mod tests {
         let vol = Volume {
             fs: Fs::Iso9660,
             label: "cidata".into(),
+            uuid: "2026-12-01-21-45-33-00".into(),
         };
         vec![
             Err("malformed cidata volume has no user-data".into()),
@@ -252,6 +256,7 @@ mod tests {
                 Some(Volume {
                     fs: Fs::Vfat,
                     label: "data".into(),
+                    uuid: "9796-932E".into(),
                 }),
                 None,
             )),
