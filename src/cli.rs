@@ -77,6 +77,8 @@ pub enum Command {
         paths: Vec<PathBuf>,
         kmsg: bool,
     },
+    /// Internal: ds-identify's decision for a fake machine (tests/identify/run.sh).
+    Identify(Vec<String>),
     Help,
     Version,
 }
@@ -102,6 +104,10 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
                 paths: args.map(PathBuf::from).collect(),
                 kmsg,
             });
+        }
+        Some("__identify") => {
+            args.next();
+            return Ok(Command::Identify(args.collect()));
         }
         Some("mkcidata") => {
             args.next();

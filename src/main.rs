@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         }
     };
     match cmd {
+        Command::Identify(a) => ExitCode::from(cloudseed::identify::cli::main(&a)),
         Command::Help => {
             print!("{}", cli::HELP);
             ExitCode::SUCCESS

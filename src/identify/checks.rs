@@ -184,7 +184,7 @@ impl<'a> Ctx<'a> {
 
     fn check_config_in(&self, files: &Files, key: &str) -> Option<String> {
         match self.d {
-            Dialect::V22 => shell::check_config_v22(files, key),
+            Dialect::V22 | Dialect::V22Release => shell::check_config_v22(files, key),
             _ => shell::check_config_grep(files, key),
         }
     }
@@ -259,7 +259,9 @@ struct Policy {
 fn parse_policy(policy: &str, d: Dialect, arch: &str) -> Policy {
     // DI_DEFAULT_POLICY / DI_DEFAULT_POLICY_NO_DMI
     let (def_maybe_all, def_nf_enabled) = match d {
-        Dialect::V22 => (true, !is_x86(arch)),
+        // Debian 12 (22.4.2-1+deb12u4) ships maybe=none; the 22.4.2 release had maybe=all
+        Dialect::V22 => (false, !is_x86(arch)),
+        Dialect::V22Release => (true, !is_x86(arch)),
         _ => (false, false),
     };
     let mut p = Policy {
@@ -310,7 +312,7 @@ pub fn run(f: &Facts, d: Dialect) -> Answer {
     let mut c = Ctx::new(f, d);
     let marker = c.has(DISABLED_MARKER);
     match d {
-        Dialect::V22 => match v22_generator_state(&c.cmdline) {
+        Dialect::V22 | Dialect::V22Release => match v22_generator_state(&c.cmdline) {
             Some("disabled") => return Ok(Outcome::Disabled("cloud-init=disabled".into())),
             Some("enabled") => {}
             _ if marker => return Ok(Outcome::Disabled(format!("/{DISABLED_MARKER}"))),
@@ -334,11 +336,11 @@ pub fn run(f: &Facts, d: Dialect) -> Answer {
     for tok in shell::words(&c.cmdline) {
         let key = tok.split('=').next().unwrap_or(tok);
         let mut val = tok.split_once('=').map_or(tok, |(_, v)| v);
-        if d != Dialect::V22 {
+        if !d.is_v22() {
             val = val.split(';').next().unwrap_or(val);
         }
         match key {
-            "ds" if d != Dialect::V22 => dsname = Some(val.into()),
+            "ds" if !d.is_v22() => dsname = Some(val.into()),
             "ci.ds" | "ci.datasource" => dsname = Some(val.into()),
             "ci.di.policy" => policy = Some(val.into()),
             _ => {}
@@ -360,7 +362,7 @@ pub fn run(f: &Facts, d: Dialect) -> Answer {
     if dslist.is_empty() {
         if let Some(v) = c.check_config("datasource_list") {
             match d {
-                Dialect::V22 => dslist = shell::parse_yaml_array(&v),
+                Dialect::V22 | Dialect::V22Release => dslist = shell::parse_yaml_array(&v),
                 _ => {
                     if let Some(v) = shell::get_value(&v) {
                         dslist = shell::parse_yaml_array(v);
@@ -371,7 +373,7 @@ pub fn run(f: &Facts, d: Dialect) -> Answer {
     }
     if dslist.is_empty() {
         dslist = match d {
-            Dialect::V22 => DEFAULT_V22,
+            Dialect::V22 | Dialect::V22Release => DEFAULT_V22,
             Dialect::V25 => DEFAULT_V25,
             Dialect::Upstream => DEFAULT_UPSTREAM,
         }
@@ -402,7 +404,7 @@ pub fn run(f: &Facts, d: Dialect) -> Answer {
     let n = c.dslist.len();
     if n == 1 {
         return match d {
-            Dialect::V22 => found(c.dslist.clone()),
+            Dialect::V22 | Dialect::V22Release => found(c.dslist.clone()),
             _ => written(c.dslist.clone(), report),
         };
     }
@@ -529,7 +531,7 @@ fn dscheck(c: &Ctx, ds: &str) -> Option<Out> {
             let chassis = tag() == "7783-7084-3265-9085-8269-3286-77";
             if chassis || c.seed_dir("azure", &["ovf-env.xml"]) {
                 FOUND
-            } else if v == Dialect::V22 {
+            } else if v.is_v22() {
                 let rd = || {
                     let padded = format!(",{},", c.labels);
                     if padded.contains(",rd_rdfe_") {
@@ -617,10 +619,10 @@ fn dscheck(c: &Ctx, ds: &str) -> Option<Out> {
             when(and(kvm, lxd), FOUND, || NOT_FOUND)
         }
         "NWCS" => dmi_found(vendor() == "NWCS"),
-        "Akamai" if v != Dialect::V22 => dmi_found(vendor() == "Linode" || vendor() == "Akamai"),
+        "Akamai" if !v.is_v22() => dmi_found(vendor() == "Linode" || vendor() == "Akamai"),
         // WSL needs 9p drvfs mounts of the Windows host: never in an initramfs boot
-        "WSL" if v != Dialect::V22 => NOT_FOUND,
-        "CloudCIX" if v != Dialect::V22 => dmi_found(dmi_pn() == "CloudCIX"),
+        "WSL" if !v.is_v22() => NOT_FOUND,
+        "CloudCIX" if !v.is_v22() => dmi_found(dmi_pn() == "CloudCIX"),
         "None" => NOT_FOUND,
         _ => return None,
     })
@@ -630,7 +632,7 @@ fn nocloud(c: &Ctx) -> Out {
     if format!(" {} ", c.dmi("product_serial")).contains(" ds=nocloud") {
         return FOUND;
     }
-    if c.d == Dialect::V22 && format!(" {} ", c.cmdline).contains(" ds=nocloud") {
+    if c.d.is_v22() && format!(" {} ", c.cmdline).contains(" ds=nocloud") {
         return FOUND;
     }
     for d in ["nocloud", "nocloud-net"] {
@@ -644,7 +646,7 @@ fn nocloud(c: &Ctx) -> Out {
         let ud_md =
             || c.check_config("user-data").is_some() && c.check_config("meta-data").is_some();
         let hit = match c.d {
-            Dialect::V22 => cfg && ud_md(),
+            Dialect::V22 | Dialect::V22Release => cfg && ud_md(),
             _ => cfg && (ud_md() || c.check_config("seedfrom").is_some()),
         };
         if hit {
@@ -709,8 +711,7 @@ fn openstack(c: &Ctx) -> Out {
             nova,
             compute,
         ];
-        if tags.contains(&tag.as_str()) || (c.d != Dialect::V22 && tag == "Samsung Cloud Platform")
-        {
+        if tags.contains(&tag.as_str()) || (!c.d.is_v22() && tag == "Samsung Cloud Platform") {
             return FOUND;
         }
         if is_x86(&c.f.arch) {
@@ -748,7 +749,7 @@ fn ec2(c: &Ctx) -> Out {
             .is_some_and(|u| shell::read(u).0.starts_with("ec2"));
     if !known {
         known = match c.d {
-            Dialect::V22 => {
+            Dialect::V22 | Dialect::V22Release => {
                 let ec2 = |s: &str| s.len() >= 3 && s[..3].eq_ignore_ascii_case("ec2");
                 ec2(&uuid) && ec2(&serial) && uuid.eq_ignore_ascii_case(&serial)
             }

@@ -10,6 +10,7 @@
 //! stands aside, so cloud-init decides alone, as without cloudseed.
 
 mod checks;
+pub mod cli;
 pub mod gather;
 pub mod shell;
 
@@ -92,9 +93,12 @@ pub enum Decision {
 /// The ds-identify generations whose decisions differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
-    /// Debian 12 (22.4.2): no `ds=` alias, `read`-based config parser,
-    /// maybe=all by default, a single-entry list gets `None` appended.
+    /// Debian 12 (22.4.2-1+deb12u4): no `ds=` alias, `read`-based config
+    /// parser, a single-entry list gets `None` appended, maybe=none.
     V22,
+    /// The 22.4.2 release as tagged (and Debian 12 before its maybe=none
+    /// fix): as V22 but maybe=all.
+    V22Release,
     /// Debian 13 (25.1.4): grep-based config parser, `cloud-init=disabled`
     /// as a substring, still a MAAS check.
     V25,
@@ -103,10 +107,19 @@ pub enum Dialect {
 }
 
 impl Dialect {
-    pub const ALL: [Dialect; 3] = [Dialect::V22, Dialect::V25, Dialect::Upstream];
+    pub const ALL: [Dialect; 4] = [
+        Dialect::V22,
+        Dialect::V22Release,
+        Dialect::V25,
+        Dialect::Upstream,
+    ];
+    pub fn is_v22(self) -> bool {
+        matches!(self, Dialect::V22 | Dialect::V22Release)
+    }
     pub fn name(self) -> &'static str {
         match self {
-            Dialect::V22 => "22.4.2",
+            Dialect::V22 => "22.4.2-deb12",
+            Dialect::V22Release => "22.4.2",
             Dialect::V25 => "25.1.4",
             Dialect::Upstream => "upstream",
         }
@@ -114,7 +127,7 @@ impl Dialect {
     /// The dialects a cloud-init of this version may behave as.
     pub fn for_version(v: Option<&str>) -> &'static [Dialect] {
         match v {
-            Some(v) if v.starts_with("22.4.") => &[Dialect::V22],
+            Some(v) if v.starts_with("22.4.") => &[Dialect::V22, Dialect::V22Release],
             Some(v) if v.starts_with("25.1.") => &[Dialect::V25],
             _ => &Dialect::ALL,
         }

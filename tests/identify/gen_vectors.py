@@ -22,7 +22,11 @@ import types
 
 GIT = sys.argv[1]
 COMMIT = sys.argv[2] if len(sys.argv) > 2 else "HEAD"
-VERSIONS = {"22.4.2": "22.4.2", "25.1.4": "25.1.4", "upstream": COMMIT}
+VERSIONS = {"22.4.2-release": "22.4.2", "25.1.4": "25.1.4", "upstream": COMMIT}
+# Debian 12's shipped script (22.4.2-1+deb12u4: maybe=none) from the
+# tests/lib/debroot.sh chroot; 25.1.4's chroot copy equals the tag.
+DEB12 = os.environ.get("DEB12_DS_IDENTIFY",
+                       "/var/cache/cloudseed-test/root-bookworm/usr/lib/cloud-init/ds-identify")
 
 
 def git_show(rev, path):
@@ -38,6 +42,7 @@ for name, rev in VERSIONS.items():
     with open(p, "wb") as f:
         f.write(git_show(rev, "tools/ds-identify"))
     SCRIPTS[name] = p
+SCRIPTS["22.4.2"] = DEB12
 UPSTREAM_SHA = subprocess.run(
     ["git", "--git-dir", GIT, "rev-parse", COMMIT], check=True,
     capture_output=True, text=True).stdout.strip()
@@ -180,7 +185,7 @@ def run(script, kw, rootd):
     for m in mocks:
         if m["name"] == "uname":
             uname = m["out"].split(" ")[0]
-    if script == SCRIPTS["22.4.2"]:
+    if script in (SCRIPTS["22.4.2"], SCRIPTS["22.4.2-release"]):
         # 22.4.2 runs `uname -snrvmo`, the tests mock `uname -svm`: same facts, its format
         mocks = copy.deepcopy(mocks)
         given = [m for m in mocks if m["name"] == "uname"]
@@ -465,7 +470,8 @@ for name, kw in CALLS:
     else:
         facts["default_cloud_cfg"] = False
     cases.append({"name": name, "visible": not why, "why": "; ".join(why), "facts": facts,
-                  "expect_v22": expect["22.4.2"], "expect_v25": expect["25.1.4"],
+                  "expect_v22": expect["22.4.2"], "expect_v22_release": expect["22.4.2-release"],
+                  "expect_v25": expect["25.1.4"],
                   "expect_upstream": expect["upstream"]})
 
 json.dump({"upstream_commit": UPSTREAM_SHA, "default_cloud_cfg": T.DEFAULT_CLOUD_CONFIG, "cases": cases}, sys.stdout, indent=1, sort_keys=True, default=str)
