@@ -63,7 +63,7 @@ pub fn main(args: &[String]) -> u8 {
             .map(|b| crate::cmdline::text_from_bytes(&b).to_string())
             .unwrap_or_default(),
     };
-    let filesystems = devices.iter().map(|d| probe(d)).collect();
+    let filesystems = devices.iter().filter_map(|d| probe(d)).collect();
     let mut facts = super::gather::gather(&paths, root.as_deref(), &cmdline, filesystems);
     if let Some(v) = virt {
         facts.virt = Some(v);
@@ -93,20 +93,22 @@ pub fn main(args: &[String]) -> u8 {
     0
 }
 
-/// One image or device as identification sees it; "" fstype when cloudseed
-/// cannot read what it holds.
-fn probe(p: &std::path::Path) -> Filesystem {
+/// One image or device as identification sees it: the seed reader's
+/// volume for vfat/iso9660, else blkid's view of its first bytes; ""
+/// fstype when cloudseed cannot tell what it holds.
+fn probe(p: &std::path::Path) -> Option<Filesystem> {
     let device = p.display().to_string();
-    match crate::seed::read_device(p) {
-        Ok((Some(v), _)) => Filesystem {
+    if let Ok((Some(v), _)) = crate::seed::read_device(p) {
+        return Some(Filesystem {
             device,
             fstype: v.fs.name().into(),
             label: v.label,
             uuid: v.uuid,
-        },
-        _ => Filesystem {
-            device,
-            ..Filesystem::default()
-        },
+        });
     }
+    let view = std::fs::File::open(p)
+        .map_err(|e| e.to_string())
+        .and_then(|mut f| crate::seed::probe::blkid(&mut f).map_err(|e| e.to_string()))
+        .unwrap_or(crate::seed::probe::Blkid::Unknown);
+    super::gather::filesystem_from_blkid(&device, view)
 }

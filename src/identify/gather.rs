@@ -140,6 +140,31 @@ pub fn gather(
     facts
 }
 
+/// A device as identification sees it, from blkid's view of its first
+/// bytes ([`crate::seed::probe::blkid`]); None when blkid would list no
+/// TYPE, LABEL or UUID (partition table, zeros). For vfat prefer the seed
+/// reader's volume (it reads the root-directory label blkid reports).
+pub fn filesystem_from_blkid(device: &str, b: crate::seed::probe::Blkid) -> Option<Filesystem> {
+    use crate::seed::probe::Blkid;
+    match b {
+        Blkid::Fs {
+            fstype,
+            label,
+            uuid,
+        } => Some(Filesystem {
+            device: device.into(),
+            fstype,
+            label,
+            uuid,
+        }),
+        Blkid::Nothing => None,
+        Blkid::Unknown => Some(Filesystem {
+            device: device.into(),
+            ..Filesystem::default()
+        }),
+    }
+}
+
 /// The image side of the facts, read under `root`.
 pub fn read_root(root: &Path, facts: &mut Facts) {
     let mut unreadable = Vec::new();

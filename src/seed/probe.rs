@@ -182,6 +182,161 @@ pub fn label_text(raw: &[u8]) -> Option<String> {
     }
 }
 
+/// How many bytes [`blkid_bytes`] wants: btrfs keeps its superblock at 64 KiB.
+pub const BLKID_BYTES: u64 = 68 << 10;
+
+/// What `blkid -o export` would say about a device, for the facts
+/// ds-identify reads (TYPE, LABEL, UUID), from its first [`BLKID_BYTES`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Blkid {
+    /// A filesystem (or volume format) blkid names, with its label and UUID
+    /// as blkid prints them ("" when none).
+    Fs {
+        fstype: String,
+        label: String,
+        uuid: String,
+    },
+    /// Nothing blkid would give a TYPE, LABEL or UUID: a partition table
+    /// (whole disk) or an all-zero start.
+    Nothing,
+    /// Something cloudseed does not know: blkid might report a label.
+    Unknown,
+}
+
+fn fs(fstype: &str, label: String, uuid: String) -> Blkid {
+    Blkid::Fs {
+        fstype: fstype.into(),
+        label,
+        uuid,
+    }
+}
+
+/// Bytes up to the first NUL as text (Latin-1 beyond ASCII), trailing
+/// spaces kept as blkid keeps them, except where a format pads with them.
+fn cstr(raw: &[u8]) -> String {
+    let end = raw.iter().position(|&c| c == 0).unwrap_or(raw.len());
+    raw[..end].iter().map(|&c| char::from(c)).collect()
+}
+
+/// A 16-byte UUID as 8-4-4-4-12 lower-case hex; "" when all zero (blkid
+/// does not print empty UUIDs).
+fn uuid16(b: &[u8]) -> String {
+    if b.iter().all(|&c| c == 0) {
+        return String::new();
+    }
+    let mut s = String::new();
+    for (i, c) in b.iter().enumerate() {
+        if [4, 6, 8, 10].contains(&i) {
+            s.push('-');
+        }
+        s.push_str(&format!("{c:02x}"));
+    }
+    s
+}
+
+/// Classifies the first bytes of a device as blkid would for TYPE, LABEL
+/// and UUID: ISO 9660, FAT (boot-sector label: the root-directory label
+/// needs [`crate::seed::read_device`]), ext2/3/4, XFS, btrfs, swap, LVM2 PV,
+/// LUKS; a partition table or zeros is [`Blkid::Nothing`].
+pub fn blkid_bytes(head: &[u8]) -> Blkid {
+    match probe_bytes(head) {
+        Probe::Iso9660 { uuid } => {
+            let label = head
+                .get(ISO_VD.start + 40..ISO_VD.start + 72)
+                .map(|l| cstr(l).trim_end().to_string())
+                .unwrap_or_default();
+            return fs("iso9660", label, uuid);
+        }
+        Probe::Fat(b) => return fs("vfat", b.label.unwrap_or_default(), b.uuid),
+        Probe::Unknown => {}
+    }
+    let at = |r: Range<usize>| head.get(r);
+    // ext2/3/4: superblock at 1024, magic 0xEF53 at +56
+    if at(1080..1082) == Some(&[0x53, 0xEF]) && head.len() >= 1160 {
+        let sb = &head[1024..];
+        let (compat, incompat, ro) = (le32(sb, 92..96), le32(sb, 96..100), le32(sb, 100..104));
+        let fstype = if incompat & 0x8 != 0 {
+            "jbd"
+        } else if compat & 0x4 != 0 && incompat & !0x16 == 0 && ro & !0x7 == 0 {
+            "ext3"
+        } else if compat & 0x4 == 0 && incompat & !0x12 == 0 && ro & !0x7 == 0 {
+            "ext2"
+        } else {
+            "ext4"
+        };
+        return fs(fstype, cstr(&sb[120..136]), uuid16(&sb[104..120]));
+    }
+    if at(0..4) == Some(b"XFSB") && head.len() >= 120 {
+        return fs("xfs", cstr(&head[108..120]), uuid16(&head[32..48]));
+    }
+    if at(65600..65608) == Some(b"_BHRfS_M") && head.len() >= 65835 + 256 {
+        return fs(
+            "btrfs",
+            cstr(&head[65835..65835 + 256]),
+            uuid16(&head[65568..65584]),
+        );
+    }
+    for page in [4096usize, 8192, 16384, 65536] {
+        match at(page - 10..page) {
+            Some(b"SWAPSPACE2") if head.len() >= 1068 => {
+                return fs("swap", cstr(&head[1052..1068]), uuid16(&head[1036..1052]))
+            }
+            Some(b"SWAP-SPACE") => return fs("swap", String::new(), String::new()),
+            _ => {}
+        }
+    }
+    if at(0..6) == Some(b"LUKS\xba\xbe") && head.len() >= 208 {
+        let v2 = head[6..8] == [0, 2];
+        let label = if v2 {
+            cstr(&head[24..72])
+        } else {
+            String::new()
+        };
+        return fs("crypto_LUKS", label, cstr(&head[168..208]));
+    }
+    for sector in [0usize, 512, 1024, 1536] {
+        if at(sector..sector + 8) == Some(b"LABELONE")
+            && at(sector + 24..sector + 32) == Some(b"LVM2 001")
+        {
+            let off = sector + le32(head, sector + 20..sector + 24) as usize;
+            let id = head.get(off..off + 32).map(cstr).unwrap_or_default();
+            let mut u = String::new();
+            for (i, c) in id.chars().enumerate() {
+                if [6, 10, 14, 18, 22, 26].contains(&i) {
+                    u.push('-');
+                }
+                u.push(c);
+            }
+            return fs("LVM2_member", String::new(), u);
+        }
+    }
+    if at(512..520) == Some(b"EFI PART") {
+        return Blkid::Nothing;
+    }
+    if at(510..512) == Some(&[0x55, 0xAA]) {
+        let entries = &head[446..510];
+        let sane = entries.chunks(16).all(|e| e[0] == 0 || e[0] == 0x80);
+        if sane && entries.chunks(16).any(|e| e[4] != 0) {
+            return Blkid::Nothing;
+        }
+    }
+    if head.iter().take(PROBE_BYTES as usize).all(|&c| c == 0) {
+        return Blkid::Nothing;
+    }
+    Blkid::Unknown
+}
+
+/// [`blkid_bytes`] over the start of a device.
+pub fn blkid<R: Read + Seek>(disk: &mut R) -> Result<Blkid> {
+    disk.seek(SeekFrom::Start(0))
+        .map_err(|e| Error::io("seek", "volume", e))?;
+    let mut head = Vec::new();
+    disk.take(BLKID_BYTES)
+        .read_to_end(&mut head)
+        .map_err(|e| Error::io("read", "volume", e))?;
+    Ok(blkid_bytes(&head))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,6 +385,44 @@ mod tests {
         b[511] = 0;
         assert_eq!(probe_bytes(&b), Probe::Unknown);
         assert_eq!(probe_bytes(&[0xEB; 100]), Probe::Unknown);
+    }
+
+    #[test]
+    fn blkid_views_of_other_filesystems() {
+        let mut ext = vec![0u8; 4096];
+        ext[1080..1082].copy_from_slice(&[0x53, 0xEF]);
+        ext[1024 + 92] = 0x4; // has_journal
+        ext[1024 + 96] = 0x40; // extents: ext4
+        ext[1024 + 104..1024 + 120].copy_from_slice(&[0x11; 16]);
+        ext[1024 + 120..1024 + 126].copy_from_slice(b"cidata");
+        assert_eq!(
+            blkid_bytes(&ext),
+            Blkid::Fs {
+                fstype: "ext4".into(),
+                label: "cidata".into(),
+                uuid: "11111111-1111-1111-1111-111111111111".into()
+            }
+        );
+        let mut swap = vec![0u8; 4096];
+        swap[4086..].copy_from_slice(b"SWAPSPACE2");
+        swap[1052..1056].copy_from_slice(b"swp0");
+        assert!(
+            matches!(blkid_bytes(&swap), Blkid::Fs { fstype, label, .. } if fstype == "swap" && label == "swp0")
+        );
+        let mut gpt = vec![0u8; 4096];
+        gpt[512..520].copy_from_slice(b"EFI PART");
+        assert_eq!(blkid_bytes(&gpt), Blkid::Nothing);
+        assert_eq!(blkid_bytes(&[0u8; 4096]), Blkid::Nothing);
+        assert_eq!(blkid_bytes(&[0x5a; 4096]), Blkid::Unknown);
+        // short or hostile input never panics
+        for n in [0, 1, 511, 1081, 4095, 65601] {
+            let _ = blkid_bytes(&vec![0xff; n]);
+            let mut b = vec![0u8; n];
+            if n > 1082 {
+                b[1080..1082].copy_from_slice(&[0x53, 0xEF]);
+            }
+            let _ = blkid_bytes(&b);
+        }
     }
 
     #[test]

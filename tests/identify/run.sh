@@ -1,5 +1,5 @@
 #!/bin/bash
-# apt: dosfstools mtools genisoimage e2fsprogs debootstrap debian-archive-keyring util-linux
+# apt: dosfstools mtools genisoimage e2fsprogs xfsprogs btrfs-progs debootstrap debian-archive-keyring util-linux
 # Differential suite "identify": the REAL ds-identify -- Debian 12's 22.4.2
 # and Debian 13's 25.1.4 (from the tests/lib/debroot.sh chroots) and Debian
 # sid's newest cloud-init (apt-get download into a private apt dir, cached) --
@@ -94,6 +94,11 @@ mkimg() { # mkimg OUT vfat|iso|ext4 LABEL [FAT-SERIAL]
       fi
       genisoimage -quiet -V "$label" -r -J -o "$out" "$d" ;;
     ext4) mkfs.ext4 -q -F -L "$label" "$out" 4M >/dev/null 2>&1 ;;
+    xfs) truncate -s 300M "$out"; mkfs.xfs -q -f -L "$label" "$out" >/dev/null 2>&1 ;;
+    btrfs) truncate -s 120M "$out"; mkfs.btrfs -q -f -L "$label" "$out" >/dev/null 2>&1 ;;
+    swap) truncate -s 4M "$out"; mkswap -L "$label" "$out" >/dev/null 2>&1 ;;
+    # something neither blkid nor cloudseed names: a non-zero, non-filesystem start
+    blank) head -c 1M /dev/urandom > "$out" ;;
   esac
 }
 
@@ -151,6 +156,16 @@ case_() {
   done
   local got v ours want_v real
   got=$("$BIN" __identify --sys-dir "$r/sys" --proc-dir "$r/proc" --root "$r" --cmdline "$CMDLINE" --virt "$VIRT" --arch x86_64 "${imgs[@]}")
+  # cloudseed's facts for each image are blkid's LABEL and UUID
+  local i=0 L U want_fs
+  for spec in $DEVS; do
+    img=$W/$name.$i.img; i=$((i + 1))
+    [ "${spec%%:*}" = blank ] && continue
+    L=$(blkid -c /dev/null -s LABEL -o value "$img"); U=$(blkid -c /dev/null -s UUID -o value "$img")
+    want_fs="\"device\":\"$img\",\"fstype\":\"$(blkid -c /dev/null -s TYPE -o value "$img")\",\"label\":\"$L\",\"uuid\":\"$U\""
+    if grep -qF "$want_fs" <<< "$got"; then ok "$name: ${spec%%:*} label '$L' uuid '$U' as blkid"
+    else bad "$name: blkid says {$want_fs}, cloudseed $(grep -o "\"device\":\"$img\"[^}]*" <<< "$got")"; fi
+  done
   local -A reals
   for s in bookworm trixie sid; do
     reals[$s]=$(run_ds_identify "${SCRIPT[$s]}" "$r")
@@ -232,7 +247,11 @@ reset; DMI='sys_vendor=OpenStack Foundation
 product_name=OpenStack Nova'; WANT="enabled:OpenStack,None"; case_ openstack-nova-dmi
 reset; DICFG=$'policy: search,found=first,maybe=none,notfound=disabled\n'; DEVS="vfat:cidata iso:config-2"; WANT="enabled:ConfigDrive,None"; case_ ds-identify-cfg-found-first
 reset; CMDLINE="$CMDLINE ci.di.policy=disabled"; DEVS="vfat:cidata"; WANT=disabled; case_ policy-disabled
-reset; DEVS="ext4:cidata"; WANT=unknown; case_ cidata-on-ext4-unseen
+reset; DEVS="ext4:cidata"; WANT="enabled:NoCloud,None"; case_ cidata-on-ext4
+reset; DEVS="ext4:rootfs vfat:cidata"; WANT="enabled:NoCloud,None"; case_ ext4-root-and-cidata
+reset; DEVS="xfs:CONTEXT"; WANT="enabled:OpenNebula,None"; case_ opennebula-context-on-xfs
+reset; DEVS="btrfs:root swap:swp iso:config-2"; WANT="enabled:ConfigDrive,None"; case_ btrfs-swap-and-config2
+reset; DEVS="blank:x vfat:cidata"; WANT=unknown; case_ unreadable-device-stands-aside
 reset; DEVS="vfat:data vfat:cidata"; WANT="enabled:NoCloud,None"; case_ other-vfat-and-cidata
 reset; DMI='sys_vendor=Hetzner
 product_name=vServer'; DEVS="vfat:cidata"; WANT="enabled:NoCloud,Hetzner,None"; case_ hetzner-and-cidata
