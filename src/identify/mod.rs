@@ -229,6 +229,39 @@ pub fn cmdline_disables(cmdline: &str) -> bool {
     cmdline.contains("cloud-init=disabled")
 }
 
+/// The cidata volume NoCloud itself would read (`_get_devices`, then the
+/// first valid seed): TYPE vfat or iso9660 with LABEL `CIDATA` or `cidata`,
+/// devices sorted by name in reverse (Python's str order, i.e. code
+/// points), the first whose seed is valid (`meta-data` and `user-data`
+/// present). Returns its index in `vols`; each entry is a volume and
+/// whether it holds a valid seed. Handing off any other cidata volume would
+/// mix two seeds, since NoCloud still reads its own pick.
+pub fn nocloud_volume(vols: &[(&Filesystem, bool)]) -> Option<usize> {
+    let mut idx: Vec<usize> = (0..vols.len())
+        .filter(|&i| {
+            let f = vols[i].0;
+            (f.fstype == "vfat" || f.fstype == "iso9660")
+                && (f.label == "CIDATA" || f.label == "cidata")
+        })
+        .collect();
+    // list(set(...)): one entry per device name
+    idx.sort_by(|&a, &b| vols[b].0.device.cmp(&vols[a].0.device));
+    idx.dedup_by(|a, b| vols[*a].0.device == vols[*b].0.device);
+    idx.into_iter().find(|&i| vols[i].1)
+}
+
+/// The image's config may rename NoCloud's volume label
+/// (`datasource: NoCloud: fs_label:`): then NoCloud looks for another
+/// label and cloudseed cannot know which volume it reads without a YAML
+/// parser, so it should stand aside.
+pub fn nocloud_label_configured(config: &ImageConfig) -> bool {
+    config
+        .cloud_cfg
+        .iter()
+        .chain(config.cloud_cfg_d.iter().map(|(_, t)| t))
+        .any(|t| t.contains("fs_label"))
+}
+
 /// The marker file that disables cloud-init (root-relative).
 pub const DISABLED_MARKER: &str = "etc/cloud/cloud-init.disabled";
 

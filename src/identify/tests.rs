@@ -121,3 +121,26 @@ fn cc_list_on_the_cmdline() {
     f.cmdline = "cc: { 'datasource_list': [ 'NoCloud', 'None' ] } end_cc".into();
     assert_eq!(list(&identify(&f)), Some(vec!["NoCloud", "None"]));
 }
+
+#[test]
+fn nocloud_reads_the_reverse_sorted_first_valid_cidata() {
+    let a = fs("/dev/vdb", "vfat", "cidata", "");
+    let b = fs("/dev/vdc", "iso9660", "CIDATA", "");
+    let c = fs("/dev/vdd", "ext4", "cidata", "");
+    let d = fs("/dev/sr0", "iso9660", "config-2", "");
+    // vdd is not vfat/iso9660; vdc sorts before vdb in reverse
+    assert_eq!(
+        nocloud_volume(&[(&a, true), (&b, true), (&c, true), (&d, true)]),
+        Some(1)
+    );
+    // an invalid seed is skipped
+    assert_eq!(nocloud_volume(&[(&a, true), (&b, false)]), Some(0));
+    assert_eq!(nocloud_volume(&[(&d, true)]), None);
+    let mut cfg = ImageConfig::default();
+    assert!(!nocloud_label_configured(&cfg));
+    cfg.cloud_cfg_d.push((
+        "99.cfg".into(),
+        "datasource:\n  NoCloud:\n    fs_label: seed\n".into(),
+    ));
+    assert!(nocloud_label_configured(&cfg));
+}
