@@ -71,8 +71,9 @@ pub struct Facts {
     /// cloudinit/version.py's version in the root, when found: narrows the
     /// dialects evaluated
     pub cloud_init_version: Option<String>,
-    /// root files cloudseed could not read as ds-identify would (too big,
-    /// not UTF-8, too many): any makes the decision `Unknown`
+    /// inputs cloudseed could not read as ds-identify would (a config file
+    /// too big, not UTF-8, too many, oddly named; a /proc/cmdline that is not
+    /// UTF-8, which the caller adds): any makes the decision `Unknown`
     pub unreadable: Vec<String>,
 }
 
