@@ -142,6 +142,7 @@ case_() {
   printf '%s\n' "$CMDLINE" > "$r/proc/cmdline"
   cp "$CLOUD_CFG" "$r/etc/cloud/cloud.cfg"
   [ -n "$CFG" ] && printf '%s' "$CFG" > "$r/etc/cloud/cloud.cfg.d/90_case.cfg"
+  [ -n "$CFG2" ] && printf '%s' "$CFG2" > "$r/etc/cloud/cloud.cfg.d/100_late.cfg"
   [ -n "$DICFG" ] && printf '%s' "$DICFG" > "$r/etc/cloud/ds-identify.cfg"
   : > "$r.blkid"
   for spec in $DEVS; do
@@ -211,7 +212,7 @@ chassis_asset_tag=
 product_serial=
 product_uuid=7a3d2a1e-0c4b-4b7e-9d0b-3f0e8f1c2d3e
 board_name='
-reset() { CMDLINE="BOOT_IMAGE=/vmlinuz root=/dev/vda1 ro"; VIRT=kvm; DMI=$QEMU; CFG=""; DICFG=""; DEVS=""; WANT=""; }
+reset() { CMDLINE="BOOT_IMAGE=/vmlinuz root=/dev/vda1 ro"; VIRT=kvm; DMI=$QEMU; CFG=""; CFG2=""; DICFG=""; DEVS=""; WANT=""; }
 
 reset; WANT=disabled; case_ no-source
 reset; DEVS="vfat:cidata"; WANT="enabled:NoCloud,None"; case_ cidata-vfat
@@ -255,4 +256,18 @@ reset; DEVS="blank:x vfat:cidata"; WANT=unknown; case_ unreadable-device-stands-
 reset; DEVS="vfat:data vfat:cidata"; WANT="enabled:NoCloud,None"; case_ other-vfat-and-cidata
 reset; DMI='sys_vendor=Hetzner
 product_name=vServer'; DEVS="vfat:cidata"; WANT="enabled:NoCloud,Hetzner,None"; case_ hetzner-and-cidata
+# how each generation reads the image's config
+reset; CFG=$'datasource_list: [NoCloud,None]\n'; DEVS="vfat:cidata"; WANT="enabled:NoCloud,None"; case_ cfg-no-spaces
+reset; CFG=$'"datasource_list": [ Ec2, None ]\n'; DEVS="vfat:cidata"; WANT=unknown; case_ cfg-quoted-key
+reset; CFG=$'system_info:\n   datasource_list: [ Ec2, None ]\n'; DEVS="vfat:cidata"; WANT="enabled:Ec2,None"; case_ cfg-indented
+reset; CFG=$'datasource_list: [ Ec2, None ]'; DEVS="vfat:cidata"; WANT=unknown; case_ cfg-no-final-newline
+reset; CFG=$'datasource_list: [ Ec2, None ]\n'; CFG2=$'datasource_list: [ NoCloud, None ]\n'; DEVS="vfat:cidata"; WANT="enabled:Ec2,None"; case_ cfg-glob-order-100-before-90
+reset; CFG=$'datasource_list: [ ]\n'; DEVS="vfat:cidata"; WANT="enabled:NoCloud,None"; case_ cfg-empty-list
+reset; CFG=$'datasource_list: [ NoCloud, ConfigDrive ] # see http://x:80/\n'; DEVS="iso:config-2"; WANT="enabled:ConfigDrive,None"; case_ cfg-comment-with-colon
+reset; CFG=$'datasource:\n  MAAS:\n    metadata_url: http://10.0.0.1:5240/MAAS/metadata/\n'; WANT=unknown; case_ cfg-maas-installed
+reset; CFG=$'datasource:\n  NoCloud:\n    seedfrom: http://10.0.0.1/seed/\n'; WANT=unknown; case_ cfg-nocloud-seedfrom
+reset; CFG=$'datasource:\n  NoCloud:\n    user-data: |\n      #cloud-config\n    meta-data: {instance-id: x}\n'; WANT="enabled:NoCloud,None"; case_ cfg-nocloud-inline
+reset; DICFG=$'datasource: Ec2\n'; DEVS="vfat:cidata"; WANT="enabled:Ec2,None"; case_ ds-identify-cfg-datasource
+reset; DICFG=$'policy: search,found=all,maybe=all,notfound=disabled\n'; DMI='sys_vendor=Amazon EC2
+product_name=t3.micro'; VIRT=amazon; CMDLINE="$CMDLINE ci.datasource.ec2.strict_id=warn"; WANT=unknown; case_ ec2-maybe-warn
 finish
