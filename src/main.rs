@@ -78,7 +78,7 @@ fn main() -> ExitCode {
 fn probe_line(p: &Path, probe: Probe) -> String {
     let name = p.display();
     match probe {
-        Ok((None, _)) => format!("{name}: no vfat or iso9660 volume"),
+        Ok((None, _)) => format!("{name}: no filesystem"),
         Ok((Some(v), None)) => format!("{name}: {} label={:?}: no match", v.fs.name(), v.label),
         Ok((Some(v), Some(f))) => {
             let mut s = format!("{name}: {} label={:?}: ", v.fs.name(), v.label);

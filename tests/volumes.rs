@@ -178,6 +178,7 @@ fn blkid_uuid(v: &Option<Volume>) -> String {
     let shape: &[usize] = match v.fs {
         Fs::Vfat => &[4, 4],
         Fs::Iso9660 => &[4, 2, 2, 2, 2, 2, 2],
+        _ => return v.uuid.clone(),
     };
     let parts: Vec<&str> = v.uuid.split('-').collect();
     let ok = parts.len() == shape.len()

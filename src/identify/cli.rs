@@ -98,17 +98,9 @@ pub fn main(args: &[String]) -> u8 {
 /// fstype when cloudseed cannot tell what it holds.
 fn probe(p: &std::path::Path) -> Option<Filesystem> {
     let device = p.display().to_string();
-    if let Ok((Some(v), _)) = crate::seed::read_device(p) {
-        return Some(Filesystem {
-            device,
-            fstype: v.fs.name().into(),
-            label: v.label,
-            uuid: v.uuid,
-        });
+    match crate::seed::read_device(p) {
+        Ok((v, _)) => super::gather::filesystem_from_volume(&device, v.as_ref()),
+        // unreadable: cloudseed cannot tell what blkid would see
+        Err(_) => super::gather::filesystem_from_blkid(&device, crate::seed::probe::Blkid::Unknown),
     }
-    let view = std::fs::File::open(p)
-        .map_err(|e| e.to_string())
-        .and_then(|mut f| crate::seed::probe::blkid(&mut f).map_err(|e| e.to_string()))
-        .unwrap_or(crate::seed::probe::Blkid::Unknown);
-    super::gather::filesystem_from_blkid(&device, view)
 }

@@ -140,6 +140,17 @@ pub fn gather(
     facts
 }
 
+/// A probed device ([`crate::seed::read_device`]'s volume) as
+/// identification sees it: None when it holds nothing blkid would list.
+pub fn filesystem_from_volume(device: &str, v: Option<&crate::seed::Volume>) -> Option<Filesystem> {
+    v.map(|v| Filesystem {
+        device: device.into(),
+        fstype: v.fs.blkid_type().into(),
+        label: v.label.clone(),
+        uuid: v.uuid.clone(),
+    })
+}
+
 /// A device as identification sees it, from blkid's view of its first
 /// bytes ([`crate::seed::probe::blkid`]); None when blkid would list no
 /// TYPE, LABEL or UUID (partition table, zeros). For vfat prefer the seed
