@@ -15,7 +15,14 @@ fn main() -> ExitCode {
         }
     };
     match cmd {
+        // test-only: kept out of release builds (size budget)
+        #[cfg(debug_assertions)]
         Command::Identify(a) => ExitCode::from(cloudseed::identify::cli::main(&a)),
+        #[cfg(not(debug_assertions))]
+        Command::Identify(_) => {
+            eprintln!("cloudseed: __identify is in debug builds only");
+            ExitCode::from(2)
+        }
         Command::Help => {
             print!("{}", cli::HELP);
             ExitCode::SUCCESS
