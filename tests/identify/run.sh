@@ -191,6 +191,18 @@ case_() {
   if [ "$dec" != unknown ] && [ "$dec" != disabled ]; then
     for s in bookworm trixie sid; do
       [ "${reals[$s]}" = "list:${list}" ] || bad "$name: cloudseed hands off [$list] but $s says ${reals[$s]}"
+      # with the hand-off in /run (its list and the cached result), each
+      # version keeps it: same exit, same list
+      rm -rf "$r/run"; mkdir -p "$r/run/cloud-init" "$r/run/systemd"
+      printf 'datasource_list: [ %s ]\n' "${list//,/, }" > "$r/run/cloud-init/cloud.cfg"
+      echo 0 > "$r/run/cloud-init/.ds-identify.result"
+      env -i PATH="$W/bin:/usr/sbin:/usr/bin:/sbin:/bin" PATH_ROOT="$r" DI_LOG=stderr \
+        SYSTEMD_VIRTUALIZATION="vm:$VIRT" FAKE_VIRT="$VIRT" FAKE_BLKID="$r.blkid" \
+        sh "${SCRIPT[$s]}" >/dev/null 2>"$r.log"
+      local rc=$? kept
+      kept=$(sed -n 's/^datasource_list: \[ \(.*\) \]$/\1/p' "$r/run/cloud-init/cloud.cfg" | tr -d ' ')
+      if [ "$rc" = 0 ] && [ "list:$kept" = "${reals[$s]}" ]; then ok "$name [$s] with the hand-off: exit 0, list:$kept"
+      else bad "$name [$s] with the hand-off: exit $rc, list:$kept, alone ${reals[$s]}"; fi
     done
   fi
 }
