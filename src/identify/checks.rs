@@ -487,7 +487,7 @@ fn written(list: Vec<String>, report: bool) -> Answer {
     }
     if let Some(bad) = list.iter().find(|x| !plain_name(x)) {
         return Err(format!(
-            "datasource name {bad:?} would not read back as written"
+            "datasource name '{bad}' would not read back as written"
         ));
     }
     Ok(Outcome::List(list))
