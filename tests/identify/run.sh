@@ -302,15 +302,18 @@ DEVPOOL=("vfat:cidata" "iso:CIDATA" "iso:config-2" "vfat:CONFIG-2" "vfat:config-
 DMIS=("$QEMU" $'sys_vendor=Hetzner\nproduct_name=vServer' $'sys_vendor=OpenStack Foundation\nproduct_name=OpenStack Nova'
   $'sys_vendor=Xen\nproduct_name=HVM domU' $'sys_vendor=Amazon EC2\nproduct_name=m5.large\nproduct_uuid=EC2AB000-0000-0000-0000-000000000000')
 VIRTS=(kvm kvm xen amazon none qemu)
-pick() { local -n a=$1; echo "${a[RANDOM % ${#a[@]}]}"; }
-lines() { local n=$((RANDOM % 4)) i out=""; for ((i = 0; i < n; i++)); do out+="$(pick LINES)"$'\n'; done
-  [ $((RANDOM % 5)) = 0 ] && out=${out%$'\n'}; printf '%s' "$out"; }
+# no $(...) around these: bash reseeds RANDOM in every subshell
+pick() { local -n a=$1; R=${a[RANDOM % ${#a[@]}]}; }
+lines() { local n=$((RANDOM % 4)) i; R=""
+  for ((i = 0; i < n; i++)); do pick LINES; L+="$R"$'\n'; done
+  R=$L; L=""; [ $((RANDOM % 5)) = 0 ] && R=${R%$'\n'}; return 0; }
+L=""
 for ((k = 0; k < ${IDENTIFY_RANDOM:-40}; k++)); do
   reset; WANT="*"
-  for ((j = RANDOM % 3; j > 0; j--)); do CMDLINE+=" $(pick TOKS)"; done
-  CFG=$(lines); [ $((RANDOM % 3)) = 0 ] && CFG2=$(lines)
-  DMI=$(pick DMIS); VIRT=$(pick VIRTS)
-  for ((j = RANDOM % 3; j > 0; j--)); do DEVS+=" $(pick DEVPOOL)"; done
+  for ((j = RANDOM % 3; j > 0; j--)); do pick TOKS; CMDLINE+=" $R"; done
+  lines; CFG=$R; if [ $((RANDOM % 3)) = 0 ]; then lines; CFG2=$R; fi
+  pick DMIS; DMI=$R; pick VIRTS; VIRT=$R
+  for ((j = RANDOM % 3; j > 0; j--)); do pick DEVPOOL; DEVS+=" $R"; done
   [ $((RANDOM % 6)) = 0 ] && DICFG=$'policy: search,found=first,maybe=all,notfound=disabled\n'
   case_ "random-$k"
 done
