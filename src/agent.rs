@@ -74,13 +74,16 @@ impl Job {
         } else {
             let text = match &args.cmdline {
                 Some(c) => c.clone(),
-                None => read_text(&paths.cmdline()).ok_or_else(|| {
-                    crate::error::Error::io(
-                        "read",
-                        paths.cmdline().display(),
-                        std::io::ErrorKind::NotFound.into(),
-                    )
-                })?,
+                // cloud-init reads a /proc/cmdline that is not UTF-8 as empty.
+                None => read_bytes(&paths.cmdline())
+                    .map(|b| cmdline::text_from_bytes(&b).to_string())
+                    .ok_or_else(|| {
+                        crate::error::Error::io(
+                            "read",
+                            paths.cmdline().display(),
+                            std::io::ErrorKind::NotFound.into(),
+                        )
+                    })?,
             };
             (text, read_text(&paths.dmi_serial()))
         };
@@ -103,8 +106,8 @@ impl Job {
     }
 }
 
-/// Small text files from /proc and /sys; bounded so a odd file can't hurt.
-fn read_text(p: &Path) -> Option<String> {
+/// Small files from /proc and /sys; bounded so a odd file can't hurt.
+fn read_bytes(p: &Path) -> Option<Vec<u8>> {
     use std::io::Read;
     let mut buf = Vec::new();
     std::fs::File::open(p)
@@ -112,7 +115,11 @@ fn read_text(p: &Path) -> Option<String> {
         .take(64 << 10)
         .read_to_end(&mut buf)
         .ok()?;
-    Some(String::from_utf8_lossy(&buf).into_owned())
+    Some(buf)
+}
+
+fn read_text(p: &Path) -> Option<String> {
+    read_bytes(p).map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
 /// Milliseconds from `t` to now, for the report's phases.
@@ -284,13 +291,22 @@ fn finish(job: &Job, g: Gathered, staged: Option<&Path>, report: &mut Report) ->
         _ => unreachable!("choose() ends in Pending, Nothing or Refused"),
     };
     let t = sys::now();
-    let facts = identify::gather(
+    let facts = identify::gather::gather(
         &job.paths,
         job.root.as_deref(),
         &job.cmdline_text,
         g.filesystems,
     );
-    let decision = identify::identify(&facts);
+    let mut facts = facts;
+    if job.cmdline_text.is_empty()
+        && read_bytes(&job.paths.cmdline()).is_some_and(|b| std::str::from_utf8(&b).is_err())
+    {
+        facts.unreadable.push("/proc/cmdline is not UTF-8".into());
+    }
+    let decision = match source_aside(&g.cmd, &facts) {
+        Some(reason) => Decision::Unknown { reason },
+        None => identify::identify(&facts),
+    };
     report.identification = Some(describe(&decision));
     report.phase("identify", ms_since(t));
     let p = plan::apply(&g.cmd, &chosen, &decision);
@@ -325,6 +341,34 @@ fn finish(job: &Job, g: Gathered, staged: Option<&Path>, report: &mut Report) ->
         }
         _ => code,
     }
+}
+
+/// Sources whose reading differs between the cloud-init versions that may
+/// be booting, or that the image reconfigures: cloudseed cannot know which
+/// reading applies, so it stands aside (identify's `Unknown`).
+fn source_aside(cmd: &Cmdline, facts: &identify::Facts) -> Option<String> {
+    let nocloud = cmd.nocloud.as_ref();
+    if let Some(s) = nocloud.and_then(|n| n.unusable_seedfrom()) {
+        return Some(format!(
+            "NoCloud refuses the seed {}: left to cloud-init",
+            crate::url::redact(s)
+        ));
+    }
+    if let Some(s) = nocloud.and_then(|n| n.seedfrom()) {
+        if !crate::url::seed_base_portable(s) {
+            return Some(format!(
+                "cloud-init versions build different URLs from the seed {}",
+                crate::url::redact(s)
+            ));
+        }
+    }
+    if identify::nocloud_label_configured(&facts.config) {
+        return Some("the image sets NoCloud's fs_label: left to cloud-init".into());
+    }
+    if cmd.legacy_url.is_some() {
+        return Some("url= on the command line: cloud-init versions differ on it".into());
+    }
+    None
 }
 
 fn describe(d: &Decision) -> String {
@@ -401,14 +445,10 @@ fn scan(
         };
         match probe {
             Ok((vol, f)) => {
-                if let Some(v) = &vol {
-                    filesystems.push(Filesystem {
-                        device: name.clone(),
-                        fstype: v.fs.name().to_string(),
-                        label: v.label.clone(),
-                        uuid: String::new(),
-                    });
-                }
+                filesystems.extend(identify::gather::filesystem_from_volume(
+                    &name,
+                    vol.as_ref(),
+                ));
                 entry.fs = vol.as_ref().map(|v| v.fs.name().to_string());
                 entry.label = vol.as_ref().map(|v| v.label.clone());
                 entry.verdict = match f.as_ref().map(|f| f.kind) {
@@ -428,6 +468,12 @@ fn scan(
                 }
             }
             Err(e) => {
+                // Its label and UUID are unknown: identification stands aside
+                // wherever they could decide.
+                filesystems.push(Filesystem {
+                    device: name.clone(),
+                    ..Filesystem::default()
+                });
                 entry.verdict = Verdict::Error(e.to_string());
                 report.warn(format!("{name}: {e}"));
             }

@@ -102,6 +102,8 @@ pub enum Command {
         kmsg: bool,
         debug: bool,
     },
+    /// Internal: ds-identify's decision for a fake machine (tests/identify/run.sh).
+    Identify(Vec<String>),
     Help,
     Version,
 }
@@ -132,6 +134,12 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
                 kmsg,
                 debug,
             });
+        }
+        Some("__identify") => {
+            args.next();
+            return Ok(Command::Identify(
+                args.map(|a| a.to_string_lossy().into_owned()).collect(),
+            ));
         }
         Some("mkcidata") => {
             args.next();

@@ -18,8 +18,14 @@ pub struct Cmdline {
     pub cloud_config_url: Option<String>,
     /// `ds=nocloud…` from the cmdline and/or the DMI serial, merged.
     pub nocloud: Option<NoCloudLine>,
-    /// `cloud-init=disabled`: write nothing for cloud-init.
+    /// `cloud-init=disabled`: write nothing for cloud-init. Read the most
+    /// restrictive way any supported cloud-init reads it: 23.4+'s
+    /// ds-identify disables on the substring anywhere on the line (which
+    /// covers 22.4.2's last-value rule and systemd's exact word).
     pub cloud_init_disabled: bool,
+    /// `url=` with no `cloud-config-url=`: `parse_cmdline_url` falls back to
+    /// it (22.4.2 fetches it; 22.3+ deprecate it and newer ones only warn).
+    pub legacy_url: Option<String>,
     /// Every `ip=` token, in order (dracut allows one per interface).
     pub ip: Vec<IpArg>,
     /// An `ip6=` token other than `off` is present.
@@ -76,9 +82,74 @@ impl NoCloudLine {
             .find(|(k, _)| k == key)
             .and_then(|(_, v)| v.as_deref())
     }
+    /// The `seedfrom` NoCloud would use; None when absent or when
+    /// NoCloud would refuse it (see [`NoCloudLine::unusable_seedfrom`]).
     pub fn seedfrom(&self) -> Option<&str> {
-        self.get("seedfrom")
+        self.get("seedfrom").filter(|s| seed_start_ok(s))
     }
+    /// A `seedfrom` that NoCloud and NoCloudNet both refuse: its
+    /// `supported_seed_starts` check is case-sensitive (`HTTP://` is not
+    /// `http://`), and then the datasource gives up entirely, so cloudseed
+    /// must stand aside rather than hand off anything.
+    pub fn unusable_seedfrom(&self) -> Option<&str> {
+        self.get("seedfrom").filter(|s| !seed_start_ok(s))
+    }
+}
+
+/// NoCloud's and NoCloudNet's `supported_seed_starts`, together.
+pub const SEED_STARTS: [&str; 6] = ["/", "file://", "http://", "https://", "ftp://", "ftps://"];
+
+fn seed_start_ok(s: &str) -> bool {
+    SEED_STARTS.iter().any(|p| s.starts_with(p))
+}
+
+/// /proc/cmdline as cloud-init reads it: text that is not UTF-8 makes
+/// `load_text_file` raise, and `_get_cmdline` then uses "".
+pub fn text_from_bytes(b: &[u8]) -> &str {
+    std::str::from_utf8(b).map(str::trim).unwrap_or("")
+}
+
+/// A DMI sysfs value as cloud-init's `dmi._read_dmi_syspath` returns it:
+/// an unprogrammed value (all 0xff, then sysfs's newline) is "", text
+/// that is not UTF-8 is unusable (""), else stripped.
+pub fn dmi_value(raw: &[u8]) -> String {
+    if raw.last() == Some(&b'\n') && raw[..raw.len() - 1].iter().all(|&b| b == 0xff) {
+        return String::new();
+    }
+    match std::str::from_utf8(raw) {
+        Ok(t) => t.trim().to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+/// `util.keyval_str_to_dict`: whitespace-split tokens, each split at its
+/// first `=` (a bare key maps to `None`, Python's `True`); a later duplicate
+/// replaces the value but keeps the key's first position (dict order).
+pub fn keyval_str_to_dict(s: &str) -> Vec<(String, Option<String>)> {
+    let mut out: Vec<(String, Option<String>)> = Vec::new();
+    for tok in tokens(s) {
+        let (k, v) = match tok.split_once('=') {
+            Some((k, v)) => (k, Some(v.to_string())),
+            None => (tok, None),
+        };
+        match out.iter_mut().find(|(old, _)| old == k) {
+            Some(slot) => slot.1 = v,
+            None => out.push((k.to_string(), v)),
+        }
+    }
+    out
+}
+
+/// `cmd.main.parse_cmdline_url`: `cloud-config-url`, else `url`, with the key found.
+pub fn parse_cmdline_url(s: &str) -> Option<(&'static str, String)> {
+    let d = keyval_str_to_dict(s);
+    for key in ["cloud-config-url", "url"] {
+        if let Some((_, v)) = d.iter().find(|(k, _)| k == key) {
+            // a bare key is Python's True, which is no URL
+            return v.clone().map(|v| (key, v));
+        }
+    }
+    None
 }
 
 /// One `ip=` argument (dracut and klibc forms).
@@ -151,8 +222,7 @@ pub fn parse(
         };
         match (key, val) {
             ("cloud-config-url", Some(v)) => c.cloud_config_url = Some(v.to_string()),
-            // keyval_str_to_dict: the last `cloud-init=` decides.
-            ("cloud-init", v) => c.cloud_init_disabled = v == Some("disabled"),
+            ("url", Some(v)) => c.legacy_url = Some(v.to_string()),
             ("ip", Some(v)) => match parse_ip(v) {
                 Some(arg) => c.ip.push(arg),
                 None => c.warnings.push("ignoring malformed ip= argument".into()),
@@ -174,6 +244,10 @@ pub fn parse(
             _ => {}
         }
     }
+    c.cloud_init_disabled = cmdline.contains("cloud-init=disabled");
+    if c.cloud_config_url.is_some() {
+        c.legacy_url = None;
+    }
     let from_dmi = dmi_serial.and_then(|s| nocloud_line(s.trim()));
     let from_cmdline = nocloud_line(cmdline);
     c.nocloud = match (from_dmi, from_cmdline) {
@@ -191,6 +265,13 @@ pub fn parse(
         (Some(d), None) => Some(NoCloudLine { origin: "dmi", ..d }),
         (None, k) => k,
     };
+    if let Some(bad) = c.nocloud.as_ref().and_then(|n| n.unusable_seedfrom()) {
+        c.warnings.push(format!(
+            "ds=nocloud seedfrom {} does not start with one of {}: NoCloud will not use it (its check is case-sensitive)",
+            crate::url::redact(bad),
+            SEED_STARTS.join(" ")
+        ));
+    }
     if let Some(nc) = &mut c.nocloud {
         for (k, v) in nc.fields.iter_mut() {
             if k == "seedfrom" {
@@ -261,21 +342,19 @@ fn knob(c: &mut Cmdline, name: &str, val: Option<&str>) {
     }
 }
 
-/// `parse_cmdline_data` for both ids: the line counts if it holds ` ds=nocloud `
-/// or ` ds=nocloud;` (checked first) or the same with `-net`; the last token
-/// starting with `ds=nocloud` supplies the pairs.
+/// `load_cmdline_data`: `parse_cmdline_data` tried with `ds=nocloud`, then
+/// `ds=nocloud-net`. An id counts if the line holds ` <id> ` or ` <id>;`;
+/// the pairs come from the last token starting with that id, so
+/// `ds=nocloud-net;s=A ds=nocloudx;s=B` uses A.
 fn nocloud_line(line: &str) -> Option<NoCloudLine> {
     let padded = format!(" {line} ");
-    let net = if padded.contains(" ds=nocloud ") || padded.contains(" ds=nocloud;") {
-        false
-    } else if padded.contains(" ds=nocloud-net ") || padded.contains(" ds=nocloud-net;") {
-        true
-    } else {
-        return None;
-    };
-    let tok = tokens(line)
-        .filter(|t| t.starts_with("ds=nocloud"))
-        .last()?;
+    let (id, net) = ["ds=nocloud", "ds=nocloud-net"]
+        .into_iter()
+        .zip([false, true])
+        .find(|(id, _)| {
+            padded.contains(&format!(" {id} ")) || padded.contains(&format!(" {id};"))
+        })?;
+    let tok = tokens(line).filter(|t| t.starts_with(id)).last()?;
     let argline = tok.split_once('=').map(|(_, v)| v).unwrap_or("");
     let mut fields: Vec<(String, Option<String>)> = Vec::new();
     for item in argline.split(';').skip(1) {
@@ -329,7 +408,12 @@ pub fn sub_dmi_vars(src: &str, dmi: &dyn Fn(&str) -> Option<String>) -> String {
     for &(key, file) in KEYS {
         let pat = format!("__dmi.{key}__");
         if out.contains(&pat) {
-            let val = dmi(file).map(|v| v.trim().to_string()).unwrap_or_default();
+            // cloud-init: unprogrammed (0xff) or non-UTF-8 values are ""; a
+            // caller that read the file lossily shows those as U+FFFD.
+            let val = dmi(file)
+                .filter(|v| !v.contains('\u{fffd}'))
+                .map(|v| v.trim().to_string())
+                .unwrap_or_default();
             out = out.replace(&pat, &val);
         }
     }
@@ -599,10 +683,113 @@ mod tests {
     }
 
     #[test]
-    fn disabled_follows_last_token() {
+    fn disabled_the_most_restrictive_way() {
         assert!(p("cloud-init=disabled").cloud_init_disabled);
-        assert!(!p("cloud-init=disabled cloud-init=enabled").cloud_init_disabled);
+        // 22.4.2's generator would enable here; 23.4+'s ds-identify disables
+        assert!(p("cloud-init=disabled cloud-init=enabled").cloud_init_disabled);
+        assert!(p("xcloud-init=disabledy").cloud_init_disabled);
         assert!(!p("cloud-init").cloud_init_disabled);
+        assert!(!p("cloud-init=enabled").cloud_init_disabled);
+    }
+
+    #[test]
+    fn nocloud_id_pass_picks_the_token() {
+        // parse_cmdline_data("ds=nocloud-net"): only tokens starting with that id
+        let nc = p("ds=nocloud-net;s=http://a/ ds=nocloudx;s=http://b/")
+            .nocloud
+            .unwrap();
+        assert!(nc.net);
+        assert_eq!(nc.seedfrom(), Some("http://a/"));
+    }
+
+    #[test]
+    fn nocloud_scheme_check_is_case_sensitive() {
+        let c = p("ds=nocloud;s=HTTP://10.0.0.1/seed/");
+        let nc = c.nocloud.as_ref().unwrap();
+        assert_eq!(nc.seedfrom(), None);
+        assert_eq!(nc.unusable_seedfrom(), Some("HTTP://10.0.0.1/seed/"));
+        assert_eq!(c.warnings.len(), 1);
+        for ok in [
+            "http://h/",
+            "https://h/",
+            "ftp://h/",
+            "ftps://h/",
+            "file:///s/",
+            "/var/s/",
+        ] {
+            assert_eq!(
+                p(&format!("ds=nocloud;s={ok}")).nocloud.unwrap().seedfrom(),
+                Some(ok)
+            );
+        }
+    }
+
+    #[test]
+    fn cloud_init_keyval_str_to_dict() {
+        // test_util.py TestKeyValStrings
+        assert_eq!(
+            keyval_str_to_dict("1=one ro 2=one+one"),
+            vec![
+                ("1".to_string(), Some("one".to_string())),
+                ("ro".to_string(), None),
+                ("2".to_string(), Some("one+one".to_string()))
+            ]
+        );
+        assert_eq!(
+            keyval_str_to_dict("a=1 b a=2")[0],
+            ("a".to_string(), Some("2".to_string()))
+        );
+    }
+
+    #[test]
+    fn cloud_init_cmdline_url() {
+        // test__init__.py TestCmdlineUrl
+        assert_eq!(parse_cmdline_url("root=foo bar single"), None);
+        assert_eq!(
+            parse_cmdline_url("root=foo bar single url=http://example.com arg1 -v"),
+            Some(("url", "http://example.com".to_string()))
+        );
+        assert_eq!(
+            parse_cmdline_url("ro cloud-config-url=http://example.com/foo bar=1 url=http://x/"),
+            Some(("cloud-config-url", "http://example.com/foo".to_string()))
+        );
+        let c = p("url=http://example.com/cc");
+        assert_eq!(c.legacy_url.as_deref(), Some("http://example.com/cc"));
+        assert_eq!(c.cloud_config_url, None);
+        assert_eq!(
+            p("url=http://a/ cloud-config-url=http://b/").legacy_url,
+            None
+        );
+    }
+
+    #[test]
+    fn cmdline_and_dmi_bytes_as_cloud_init_reads_them() {
+        assert_eq!(text_from_bytes(b"ro ds=nocloud\n"), "ro ds=nocloud");
+        assert_eq!(text_from_bytes(b"ro \xff ds=nocloud\n"), "");
+        // test_dmi.py: uninitialized values are all 0xff plus sysfs's newline
+        assert_eq!(dmi_value(&[0xff, 0xff, 0xff, b'\n']), "");
+        assert_eq!(dmi_value(b"\n"), "");
+        assert_eq!(dmi_value(b" my_product \n"), "my_product");
+        assert_eq!(dmi_value(&[b'a', 0xff, b'\n']), "");
+    }
+
+    #[test]
+    fn cloud_init_sub_dmi_vars() {
+        // test_dmi.py TestSubDMIVars: unknown keys stay, with their underscores
+        let dmi = |f: &str| (f == "product_uuid").then(|| "1".to_string());
+        assert_eq!(
+            sub_dmi_vars(
+                "dmi.nope__dmi.system-uuid__/__dmi.uuid____dmi.smbios.system.uuid__",
+                &dmi
+            ),
+            "dmi.nope1/__dmi.uuid____dmi.smbios.system.uuid__"
+        );
+        // an unprogrammed value read lossily by the caller is ""
+        let ff = |_: &str| Some("\u{fffd}\u{fffd}\n".to_string());
+        assert_eq!(
+            sub_dmi_vars("http://h/__dmi.system-serial-number__/", &ff),
+            "http://h//"
+        );
     }
 
     #[test]

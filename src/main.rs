@@ -15,6 +15,14 @@ fn main() -> ExitCode {
         }
     };
     match cmd {
+        // test-only: kept out of release builds (size budget)
+        #[cfg(debug_assertions)]
+        Command::Identify(a) => ExitCode::from(cloudseed::identify::cli::main(&a)),
+        #[cfg(not(debug_assertions))]
+        Command::Identify(_) => {
+            eprintln!("cloudseed: __identify is in debug builds only");
+            ExitCode::from(2)
+        }
         Command::Help => {
             say(cli::HELP);
             ExitCode::SUCCESS
@@ -102,7 +110,7 @@ fn say(text: &str) {
 fn probe_line(p: &Path, probe: Probe) -> String {
     let name = p.display();
     match probe {
-        Ok((None, _)) => format!("{name}: no vfat or iso9660 volume"),
+        Ok((None, _)) => format!("{name}: no filesystem"),
         Ok((Some(v), None)) => format!("{name}: {} label={:?}: no match", v.fs.name(), v.label),
         Ok((Some(v), Some(f))) => {
             let mut s = format!("{name}: {} label={:?}: ", v.fs.name(), v.label);

@@ -30,6 +30,7 @@ fn cidata(dev: &str, id: &str) -> (String, Found) {
             volume: Volume {
                 fs: Fs::Vfat,
                 label: "cidata".into(),
+                uuid: "1234-ABCD".into(),
             },
             kind: Kind::NoCloud,
             seed: Some(seed(id)),
@@ -44,6 +45,7 @@ fn config2(dev: &str) -> (String, Found) {
             volume: Volume {
                 fs: Fs::Iso9660,
                 label: "config-2".into(),
+                uuid: String::new(),
             },
             kind: Kind::ConfigDrive,
             seed: None,

@@ -127,11 +127,32 @@ fn make_iso(dir: &TempDir, name: &str, tool: &str, opts: &[&str], seed: &Seed) -
     img
 }
 
+/// The probed UUID, checked for blkid's shape ("XXXX-XXXX" for vfat, the
+/// "YYYY-MM-DD-HH-MM-SS-cc" date for iso9660).
+fn blkid_uuid(v: &Option<Volume>) -> String {
+    let v = v.as_ref().expect("a volume");
+    let shape: &[usize] = match v.fs {
+        Fs::Vfat => &[4, 4],
+        Fs::Iso9660 => &[4, 2, 2, 2, 2, 2, 2],
+        _ => return v.uuid.clone(),
+    };
+    let parts: Vec<&str> = v.uuid.split('-').collect();
+    let ok = parts.len() == shape.len()
+        && parts.iter().zip(shape).all(|(p, &n)| {
+            p.len() == n
+                && p.bytes()
+                    .all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(&c))
+        });
+    assert!(ok, "{:?} uuid {:?} is not as blkid prints it", v.fs, v.uuid);
+    v.uuid.clone()
+}
+
 fn expect_nocloud(img: &Path, label: &str, fs_: Fs, seed: &Seed) {
     let (volume, found) = read_device(img).unwrap_or_else(|e| panic!("{}: {e}", img.display()));
     let want = Volume {
         fs: fs_,
         label: label.into(),
+        uuid: blkid_uuid(&volume),
     };
     assert_eq!(volume.as_ref(), Some(&want));
     let found = found.expect("cidata volume not found");
@@ -389,7 +410,8 @@ fn fat_other_label_is_seen_not_found() {
         volume,
         Some(Volume {
             fs: Fs::Vfat,
-            label: "data".into()
+            label: "data".into(),
+            uuid: blkid_uuid(&volume),
         })
     );
     assert_eq!(found, None);
@@ -416,6 +438,7 @@ fn fat_config_drive_is_identified() {
     let want = Volume {
         fs: Fs::Vfat,
         label: "config-2".into(),
+        uuid: blkid_uuid(&volume),
     };
     assert_eq!(volume, Some(want.clone()));
     assert_eq!(
@@ -468,23 +491,26 @@ fn iso_other_label_and_config_drive() {
         &["-V", "data", "-J", "-R"],
         &seed,
     );
+    let got = read_device(&img).unwrap();
     assert_eq!(
-        read_device(&img).unwrap(),
+        got,
         (
             Some(Volume {
                 fs: Fs::Iso9660,
-                label: "data".into()
+                label: "data".into(),
+                uuid: blkid_uuid(&got.0),
             }),
             None
         )
     );
 
     let img = config2_iso(&dir);
+    let (volume, found) = read_device(&img).unwrap();
     let want = Volume {
         fs: Fs::Iso9660,
         label: "config-2".into(),
+        uuid: blkid_uuid(&volume),
     };
-    let (volume, found) = read_device(&img).unwrap();
     assert_eq!(volume, Some(want.clone()));
     assert_eq!(
         found,

@@ -57,8 +57,13 @@ pub fn request_bytes(url: &Url) -> Result<Vec<u8>> {
     if url.target.bytes().any(|b| b <= b' ' || b == 0x7f) {
         return Err(Error::malformed("url: space or control byte in path"));
     }
+    // user:password@ in the URL: Basic auth, as python-requests sends it
+    let auth = match url.basic_auth() {
+        Some(a) => format!("Authorization: {a}\r\n"),
+        None => String::new(),
+    };
     let req = format!(
-        "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: cloudseed/{}\r\n\
+        "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: cloudseed/{}\r\n{auth}\
          Accept: */*\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n",
         url.target,
         url.host_header(),
@@ -650,7 +655,10 @@ mod tests {
             env!("CARGO_PKG_VERSION")
         );
         assert_eq!(String::from_utf8(r).unwrap(), want);
-        assert!(request_bytes(&url("http://h/a b")).is_err());
+        // spaces are percent-encoded as python-requests does; userinfo is Basic auth
+        let r = String::from_utf8(request_bytes(&url("http://u:p@h/a b")).unwrap()).unwrap();
+        assert!(r.starts_with("GET /a%20b HTTP/1.1\r\nHost: h\r\n"), "{r}");
+        assert!(r.contains("\r\nAuthorization: Basic dTpw\r\n"), "{r}");
         let mut c = Canned::new(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
         fetch_once(&mut c, &url("http://h:80/"), 10).unwrap();
         assert!(c.sent.starts_with(b"GET / HTTP/1.1\r\nHost: h\r\n"));

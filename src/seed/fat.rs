@@ -93,6 +93,7 @@ fn read_fenced<T: fatfs::ReadWriteSeek>(
         label: root_label
             .or_else(|| boot.label.clone())
             .unwrap_or_default(),
+        uuid: boot.uuid.clone(),
     };
     let found = match kind {
         None => None,

@@ -26,17 +26,63 @@ pub struct Seed {
     pub network_config: Option<Vec<u8>>,
 }
 
+/// What a device holds, named as blkid's TYPE. Only vfat and iso9660 can
+/// be seeds; the others are recognised so that ds-identify's label and
+/// UUID checks see every device as blkid shows it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Fs {
     Vfat,
     Iso9660,
+    Ext2,
+    Ext3,
+    Ext4,
+    Jbd,
+    Xfs,
+    Btrfs,
+    Swap,
+    Lvm2,
+    Luks,
+    /// Something cloudseed cannot name (blkid might give it a label).
+    Unknown,
 }
 
 impl Fs {
+    /// Every variant, in the order of its byte in the probe record.
+    pub const ALL: [Fs; 12] = [
+        Fs::Vfat,
+        Fs::Iso9660,
+        Fs::Ext2,
+        Fs::Ext3,
+        Fs::Ext4,
+        Fs::Jbd,
+        Fs::Xfs,
+        Fs::Btrfs,
+        Fs::Swap,
+        Fs::Lvm2,
+        Fs::Luks,
+        Fs::Unknown,
+    ];
     pub fn name(self) -> &'static str {
         match self {
             Fs::Vfat => "vfat",
             Fs::Iso9660 => "iso9660",
+            Fs::Ext2 => "ext2",
+            Fs::Ext3 => "ext3",
+            Fs::Ext4 => "ext4",
+            Fs::Jbd => "jbd",
+            Fs::Xfs => "xfs",
+            Fs::Btrfs => "btrfs",
+            Fs::Swap => "swap",
+            Fs::Lvm2 => "LVM2_member",
+            Fs::Luks => "crypto_LUKS",
+            Fs::Unknown => "unknown",
+        }
+    }
+    /// blkid's TYPE ("" when cloudseed cannot name it).
+    pub fn blkid_type(self) -> &'static str {
+        match self {
+            Fs::Unknown => "",
+            f => f.name(),
         }
     }
 }
@@ -60,11 +106,13 @@ impl Kind {
     }
 }
 
-/// What a filesystem probe saw: type and label (label may be empty).
+/// What a filesystem probe saw: type, label and UUID as blkid prints them
+/// (label and UUID may be empty).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Volume {
     pub fs: Fs,
     pub label: String,
+    pub uuid: String,
 }
 
 /// A device that holds a source we recognise.
@@ -132,25 +180,49 @@ impl Seed {
 
 fn read_volume<R: Read + Seek>(mut disk: R) -> Result<(Option<Volume>, Option<Found>)> {
     match probe::probe(&mut disk)? {
-        probe::Probe::Unknown => Ok((None, None)),
+        probe::Probe::Unknown => {
+            // Not a seed: what blkid would show, for ds-identify's checks.
+            let volume = match probe::blkid(&mut disk)? {
+                probe::Blkid::Fs {
+                    fstype,
+                    label,
+                    uuid,
+                } => Some(Volume {
+                    fs: Fs::ALL
+                        .into_iter()
+                        .find(|f| f.name() == fstype)
+                        .unwrap_or(Fs::Unknown),
+                    label,
+                    uuid,
+                }),
+                probe::Blkid::Nothing => None,
+                probe::Blkid::Unknown => Some(Volume {
+                    fs: Fs::Unknown,
+                    label: String::new(),
+                    uuid: String::new(),
+                }),
+            };
+            Ok((volume, None))
+        }
         probe::Probe::Fat(boot) => {
             disk.seek(SeekFrom::Start(0))
                 .map_err(|e| Error::io("seek", "volume", e))?;
             let (volume, found) = fat::read_volume(disk, &boot)?;
             Ok((Some(volume), found))
         }
-        probe::Probe::Iso9660 => {
-            let (volume, found) = read_iso(disk)?;
+        probe::Probe::Iso9660 { uuid } => {
+            let (volume, found) = read_iso(disk, uuid)?;
             Ok((Some(volume), found))
         }
     }
 }
 
-fn read_iso<R: Read + Seek>(disk: R) -> Result<(Volume, Option<Found>)> {
+fn read_iso<R: Read + Seek>(disk: R, uuid: String) -> Result<(Volume, Option<Found>)> {
     let mut iso = iso9660::IsoFs::open(disk)?;
     let volume = Volume {
         fs: Fs::Iso9660,
         label: iso.volume_id.clone(),
+        uuid,
     };
     let found = match Kind::from_label(&volume.label) {
         None => None,

@@ -10,7 +10,7 @@
 //!   error  = kind:u8 (index in `ErrorKind::ALL`), then by kind
 //!            Io: bytes(op) bytes(path) os:i32le (-1: none) bytes(message)
 //!            Interrupted: signal:u8 | any other: bytes(what)
-//!   volume = 0 | 1 fs:u8 bytes(label)
+//!   volume = 0 | 1 fs:u8 (index in Fs::ALL) bytes(label) bytes(uuid)
 //!   found  = 0 | 1 (NoCloud) seed | 2 (ConfigDrive)
 //!   seed   = bytes(meta-data) bytes(user-data) opt(vendor-data) opt(network-config)
 //!   bytes  = len:u32le data,  opt = 0 | 1 bytes
@@ -83,11 +83,9 @@ pub fn encode(p: &Probe, out: &mut Vec<u8>) {
                 None => out.push(0),
                 Some(v) => {
                     out.push(1);
-                    out.push(match v.fs {
-                        Fs::Vfat => 0,
-                        Fs::Iso9660 => 1,
-                    });
+                    out.push(Fs::ALL.iter().position(|f| *f == v.fs).unwrap_or(0) as u8);
                     put_bytes(out, v.label.as_bytes());
+                    put_bytes(out, v.uuid.as_bytes());
                 }
             }
             match found {
@@ -235,14 +233,15 @@ fn parse(tag: u8, body: &[u8]) -> Result<Probe> {
             let vol = match need!(r.u8()) {
                 0 => None,
                 1 => {
-                    let fs = match need!(r.u8()) {
-                        0 => Fs::Vfat,
-                        1 => Fs::Iso9660,
-                        _ => return Err(Error::malformed("probe record: bad fs")),
+                    let fs = match Fs::ALL.get(usize::from(need!(r.u8()))) {
+                        Some(f) => *f,
+                        None => return Err(Error::malformed("probe record: bad fs")),
                     };
+                    let label = text(need!(r.bytes()?));
                     Some(Volume {
                         fs,
-                        label: text(need!(r.bytes()?)),
+                        label,
+                        uuid: text(need!(r.bytes()?)),
                     })
                 }
                 _ => return Err(Error::malformed("probe record: bad volume tag")),
@@ -296,6 +295,7 @@ mod tests {
         let vol = Volume {
             fs: Fs::Iso9660,
             label: "cidata".into(),
+            uuid: "2026-12-01-21-45-33-00".into(),
         };
         vec![
             Err(Error::malformed("cidata volume has no user-data")),
@@ -312,6 +312,23 @@ mod tests {
                 Some(Volume {
                     fs: Fs::Vfat,
                     label: "data".into(),
+                    uuid: "9796-932E".into(),
+                }),
+                None,
+            )),
+            Ok((
+                Some(Volume {
+                    fs: Fs::Ext4,
+                    label: "cloudimg-rootfs".into(),
+                    uuid: "68d0466b-18b5-46fa-8a97-d82c759ea2f1".into(),
+                }),
+                None,
+            )),
+            Ok((
+                Some(Volume {
+                    fs: Fs::Unknown,
+                    label: String::new(),
+                    uuid: String::new(),
                 }),
                 None,
             )),
