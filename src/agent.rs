@@ -12,7 +12,7 @@ mod stage;
 
 use crate::cli::RunArgs;
 use crate::cmdline::{self, Cmdline};
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::handoff;
 use crate::identify::{self, Decision, Filesystem};
 use crate::net;
@@ -438,7 +438,7 @@ fn scan(
         scan::probe_all(&nodes, deadline, job.kmsg)
     };
     let (mut found, mut filesystems) = (Vec::new(), Vec::new());
-    for ((name, _), probe) in devices.into_iter().zip(probes) {
+    for ((name, node), probe) in devices.into_iter().zip(probes) {
         let mut entry = DeviceEntry {
             name: name.clone(),
             ..DeviceEntry::default()
@@ -468,12 +468,26 @@ fn scan(
                 }
             }
             Err(e) => {
-                // Its label and UUID are unknown: identification stands aside
-                // wherever they could decide.
-                filesystems.push(Filesystem {
+                // A device that could not be read (I/O error, no medium, gone)
+                // is not in blkid's output either. One that panicked the FAT
+                // parser is read again for its superblock only, as blkid
+                // reads it; one that stopped answering is not touched again:
+                // its label is unknown, so identification stands aside
+                // wherever a label or UUID could decide.
+                let unknown = || Filesystem {
                     device: name.clone(),
                     ..Filesystem::default()
-                });
+                };
+                match e.kind() {
+                    ErrorKind::Panicked => match crate::seed::blkid_device(&node) {
+                        Ok(b) => {
+                            filesystems.extend(identify::gather::filesystem_from_blkid(&name, b))
+                        }
+                        Err(_) => filesystems.push(unknown()),
+                    },
+                    ErrorKind::Timeout => filesystems.push(unknown()),
+                    _ => {}
+                }
                 entry.verdict = Verdict::Error(e.to_string());
                 report.warn(format!("{name}: {e}"));
             }

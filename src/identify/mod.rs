@@ -147,6 +147,33 @@ pub enum Outcome {
     NoList(String),
 }
 
+/// The name cloudseed writes for a datasource ds-identify lists. 23.x and
+/// later copy `ds=nocloud-net` (or `nocloud`) into the list as spelled,
+/// 22.4.2 writes `NoCloud`: the same module either way. cloudseed's NoCloud
+/// hand-off is a local `file://` seed, which the `NoCloud` spelling makes
+/// every supported version read in its local stage (tests/cloudinit proves
+/// it for 22.4.2 and 25.1.4), so the family is written as `NoCloud`.
+pub fn handed_off_name(name: String) -> String {
+    match name.to_ascii_lowercase().as_str() {
+        "nocloud" | "nocloud-net" | "nocloudnet" => "NoCloud".into(),
+        _ => name,
+    }
+}
+
+/// Two versions' answers lead to the same boot: equal, or lists that differ
+/// only in how they spell the NoCloud family (`handed_off_name`).
+fn same_answer(a: &Outcome, b: &Outcome) -> bool {
+    match (a, b) {
+        (Outcome::List(x), Outcome::List(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|(p, q)| handed_off_name(p.clone()) == handed_off_name(q.clone()))
+        }
+        _ => a == b,
+    }
+}
+
 /// ds-identify's answer, or why cloudseed cannot know it.
 pub type Answer = Result<Outcome, String>;
 
@@ -178,7 +205,7 @@ pub fn identify(facts: &Facts) -> Decision {
             Err(why) => return Decision::Unknown { reason: why },
             Ok(o) => match &first {
                 None => first = Some((d, o)),
-                Some((d0, o0)) if *o0 != o => {
+                Some((d0, o0)) if !same_answer(o0, &o) => {
                     return Decision::Unknown {
                         reason: format!(
                             "cloud-init versions disagree: {} would give {}, {} {}",
@@ -199,13 +226,16 @@ pub fn identify(facts: &Facts) -> Decision {
         };
     };
     match o {
-        Outcome::List(l) => Decision::Enabled {
-            reason: format!(
-                "ds-identify would write datasource_list: [ {} ]",
-                l.join(", ")
-            ),
-            datasource_list: l,
-        },
+        Outcome::List(l) => {
+            let l: Vec<String> = l.into_iter().map(handed_off_name).collect();
+            Decision::Enabled {
+                reason: format!(
+                    "ds-identify would write datasource_list: [ {} ]",
+                    l.join(", ")
+                ),
+                datasource_list: l,
+            }
+        }
         Outcome::Disabled(r) => Decision::Disabled { reason: r },
         Outcome::NoList(r) => Decision::Unknown {
             reason: format!("{r}: cloud-init would search its own datasource_list"),

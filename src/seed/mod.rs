@@ -147,6 +147,17 @@ pub fn read_device(path: &Path) -> Result<(Option<Volume>, Option<Found>)> {
     }
 }
 
+/// What blkid would print for a device (TYPE, LABEL, UUID) from its first
+/// [`probe::BLKID_BYTES`]: the facts identification needs from a device
+/// whose full read failed in the probe helper (a parser panic there).
+pub fn blkid_device(path: &Path) -> Result<probe::Blkid> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let fd = rustix::fs::open(path, flags, Mode::empty())
+        .map_err(|e| Error::io("open", path.display(), e.into()))?;
+    probe::blkid(&mut std::fs::File::from(fd))
+}
+
 /// [`read_device`] over an in-memory image: the entry point for fuzzing.
 pub fn read_image_bytes(data: &[u8]) -> Result<(Option<Volume>, Option<Found>)> {
     read_volume(std::io::Cursor::new(data))
