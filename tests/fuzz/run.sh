@@ -95,6 +95,8 @@ for t in "${targets[@]}"; do
     fat) cp -n "$scratch"/img/fat-* "$fx"/volumes/*.img "$corpus"/ 2> /dev/null ;;
     iso9660) cp -n "$scratch"/img/iso-* "$fx"/volumes/*.iso "$corpus"/ 2> /dev/null ;;
     dhcp) cp -n "$fx"/dhcp/*.bin "$corpus"/ 2> /dev/null ;;
+    dhcpv6) cp -n "$fx"/dhcpv6/*/*.bin "$corpus"/ 2> /dev/null ;;
+    ra) cp -n "$fx"/ra/*.bin "$corpus"/ 2> /dev/null ;;
     netlink) cp -n "$fx"/netlink/*.bin "$corpus"/ 2> /dev/null ;;
   esac
   bin=$bindir/$t
