@@ -9,6 +9,7 @@
 pub mod agent;
 pub mod cli;
 pub mod cmdline;
+pub mod cmdline6;
 pub mod dhcp;
 pub mod dhcp6;
 pub mod error;
