@@ -63,6 +63,41 @@ pub fn emit_rs(mac: &[u8; 6]) -> Vec<u8> {
     p
 }
 
+const NEXT_HEADER_ICMPV6: u8 = 58;
+
+/// The ICMPv6 checksum (RFC 4443 2.3) over the pseudo-header and `body`;
+/// over a body that carries a correct checksum it is 0.
+pub fn checksum(src: Ipv6Addr, dst: Ipv6Addr, body: &[u8]) -> u16 {
+    let mut sum: u64 = 0;
+    let mut add = |b: &[u8]| {
+        for c in b.chunks(2) {
+            sum += u64::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
+        }
+    };
+    add(&src.octets());
+    add(&dst.octets());
+    add(&(body.len() as u32).to_be_bytes());
+    add(&[0, 0, 0, NEXT_HEADER_ICMPV6]);
+    add(body);
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// An IPv6 packet as an AF_PACKET socket hands it over: `(source, hop
+/// limit, ICMPv6 message)` when it carries ICMPv6 directly (a router sends
+/// RAs without extension headers) with a correct checksum.
+pub fn ipv6_icmp(p: &[u8]) -> Option<(Ipv6Addr, u8, &[u8])> {
+    if p.len() < 40 || p[0] >> 4 != 6 || p[6] != NEXT_HEADER_ICMPV6 {
+        return None;
+    }
+    let len = usize::from(u16::from_be_bytes([p[4], p[5]]));
+    let body = p.get(40..40 + len)?;
+    let (src, dst) = (ipv6_at(p, 8), ipv6_at(p, 24));
+    (checksum(src, dst, body) == 0).then_some((src, p[7], body))
+}
+
 /// A checked view: after `new_checked` the fixed RA header is in bounds and
 /// type and code are right.
 pub struct Packet<T: AsRef<[u8]>> {
@@ -326,6 +361,34 @@ pub(crate) mod tests {
             (a("fd00::"), 64, true, false)
         );
         assert_eq!(ra.source_ll, Some([2, 0, 0, 0, 0, 1]));
+    }
+
+    /// radvd's RA inside the IPv6 header it came in: its checksum holds for
+    /// its real source and destination and fails for any other.
+    #[test]
+    fn ipv6_header_and_checksum() {
+        let a = |s: &str| s.parse::<Ipv6Addr>().unwrap();
+        let body = include_bytes!("../../tests/fixtures/ra/radvd.bin");
+        let src = a("fe80::ff:fe00:1");
+        let dst = [a("fe80::5054:ff:fe12:3456"), a("ff02::1")]
+            .into_iter()
+            .find(|&d| checksum(src, d, body) == 0)
+            .expect("the capture's checksum holds for src and one destination");
+        let mut p = vec![0x60, 0, 0, 0, 0, body.len() as u8, 58, 255];
+        p.extend_from_slice(&src.octets());
+        p.extend_from_slice(&dst.octets());
+        p.extend_from_slice(body);
+        let (s, hop, b) = ipv6_icmp(&p).unwrap();
+        assert_eq!((s, hop, b), (src, 255, &body[..]));
+        let mut bad = p.clone();
+        bad[60] ^= 1;
+        assert!(ipv6_icmp(&bad).is_none(), "checksum");
+        let mut udp = p.clone();
+        udp[6] = 17;
+        assert!(ipv6_icmp(&udp).is_none());
+        for n in 0..p.len() {
+            assert!(ipv6_icmp(&p[..n]).is_none());
+        }
     }
 
     #[test]

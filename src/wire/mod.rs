@@ -7,4 +7,5 @@ pub mod dns;
 pub mod icmpv6;
 pub mod ipv4;
 pub mod netlink;
+pub mod netlink6;
 pub mod udp;
