@@ -197,6 +197,17 @@ fn run_inner(job: &Job, start: Instant, report: &mut Report) -> u8 {
         outcome = net::run(&cmd, &req, &job.paths, deadline, report);
         report.phase("network", ms_since(t));
     }
+    if let Some((ifname, content)) = &outcome.klibc6_conf {
+        match handoff::write_atomic(
+            &job.paths.run_dir,
+            &format!("net6-{ifname}.conf"),
+            content.as_bytes(),
+            0o644,
+        ) {
+            Ok(_) => info!("network: kept {ifname}, wrote /run/net6-{ifname}.conf"),
+            Err(e) => report.error(format!("network: {e}")),
+        }
+    }
     if let Some((ifname, content)) = &outcome.klibc_conf {
         match handoff::write_atomic(
             &job.paths.run_dir,

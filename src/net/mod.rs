@@ -9,6 +9,7 @@ pub mod link;
 pub mod packet;
 pub mod resolve;
 pub mod rtnl;
+pub mod v6;
 
 use crate::cmdline::{Autoconf, Cmdline, IpArg, NetworkPolicy};
 use crate::dhcp::{self, Lease};
@@ -46,6 +47,8 @@ pub struct Outcome {
     /// When the network is kept: the interface and the klibc-format content
     /// for `/run/net-<if>.conf`; the agent writes it atomically.
     pub klibc_conf: Option<(String, String)>,
+    /// The same for IPv6: `/run/net6-<if>.conf`.
+    pub klibc6_conf: Option<(String, String)>,
 }
 
 /// Default wait for carrier (`cloudseed.carrier-timeout=`).
@@ -86,6 +89,9 @@ pub fn run(
         now,
         deadline.remaining(now).saturating_sub(TEARDOWN_RESERVE),
     );
+    if let Some(o) = v6::run_only(cmd, req, paths, deadline, work, v6::keep(cmd), report) {
+        return o;
+    }
     let mut rtnl = match Rtnl::open() {
         Ok(r) => r,
         Err(e) => return failed(req, report, e),
@@ -94,13 +100,18 @@ pub fn run(
         Ok(u) => u,
         Err(e) => return failed(req, report, e),
     };
-    fetch(req, &up, work, report, &mut out);
+    let mut up6 = v6::alongside(&mut rtnl, cmd, &up.link, paths, work, report);
+    let resolver = v6::resolver(up.dns.clone(), up6.as_ref());
+    fetch_with(req, &resolver, work, report, &mut out);
 
     let keep = match cmd.knobs.network {
         Some(NetworkPolicy::Keep) => true,
         Some(NetworkPolicy::Teardown) => false,
         None => cmd.keeps_network(),
     };
+    if let Some(u) = &mut up6 {
+        v6::finish(&mut rtnl, u, keep, deadline, &mut out);
+    }
     let mut entry = entry_of(&up);
     if matches!(up.source, Source::Reused) {
         entry.left = Some("kept".into());
@@ -139,6 +150,7 @@ fn failed(req: &Request, report: &mut Report, e: Error) -> Outcome {
             .map(|_| Err(Error::net(msg.clone()))),
         seed: req.seed_url.as_ref().map(|_| Err(Error::net(msg.clone()))),
         klibc_conf: None,
+        klibc6_conf: None,
     }
 }
 
@@ -464,17 +476,22 @@ fn wait_carrier(rtnl: &mut Rtnl, events: &mut Events, index: u32, until: Deadlin
     }
 }
 
-fn fetch(req: &Request, up: &Up, deadline: Deadline, report: &mut Report, out: &mut Outcome) {
-    let resolver = Resolver::new(up.dns.clone());
+fn fetch_with(
+    req: &Request,
+    resolver: &Resolver,
+    deadline: Deadline,
+    report: &mut Report,
+    out: &mut Outcome,
+) {
     if let Some(url) = &req.cloud_config_url {
-        out.cloud_config = Some(match http::get(url, &resolver, deadline, report) {
+        out.cloud_config = Some(match http::get(url, resolver, deadline, report) {
             Ok(http::Body::Found(b)) => Ok(b),
             Ok(http::Body::NotFound) => Err(Error::net(format!("{url}: not found"))),
             Err(e) => Err(e),
         });
     }
     if let Some(base) = &req.seed_url {
-        out.seed = Some(fetch_seed(base, &resolver, deadline, report));
+        out.seed = Some(fetch_seed(base, resolver, deadline, report));
     }
 }
 
