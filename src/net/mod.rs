@@ -100,7 +100,7 @@ pub fn run(
         Ok(u) => u,
         Err(e) => return failed(req, report, e),
     };
-    let mut up6 = v6::alongside(&mut rtnl, cmd, &up.link, paths, work, report);
+    let mut up6 = v6::alongside(&mut rtnl, cmd, &up.link, paths, work, deadline, report);
     let resolver = v6::resolver(up.dns.clone(), up6.as_ref());
     fetch_with(req, &resolver, work, report, &mut out);
 

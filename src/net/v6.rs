@@ -529,6 +529,7 @@ fn bring_up(
     paths: &Paths,
     carrier: Deadline,
     deadline: Deadline,
+    hard: Deadline,
 ) -> Result<Up6> {
     let mut applied = Applied6::default();
     let name = link.name.as_str();
@@ -653,7 +654,7 @@ fn bring_up(
                 dhcp: None,
                 applied,
             };
-            teardown(rtnl, &mut failed, deadline);
+            teardown(rtnl, &mut failed, hard);
             Err(e)
         }
     }
@@ -740,10 +741,11 @@ pub fn alongside(
     link: &Link,
     paths: &Paths,
     deadline: Deadline,
+    hard: Deadline,
     report: &mut Report,
 ) -> Option<Up6> {
     let arg = wanted(cmd)?;
-    match bring_up(rtnl, link, arg, paths, deadline, deadline) {
+    match bring_up(rtnl, link, arg, paths, deadline, deadline, hard) {
         Ok(u) => Some(u),
         Err(e) => {
             report.warn(format!("network: ipv6: {e}"));
@@ -805,7 +807,7 @@ pub fn run_only(
             sys::now(),
             cmd.knobs.carrier_timeout.unwrap_or(super::CARRIER_TIMEOUT),
         );
-        let up = bring_up(&mut rtnl, &link, arg, paths, carrier, work)?;
+        let up = bring_up(&mut rtnl, &link, arg, paths, carrier, work, deadline)?;
         Ok((rtnl, up, reason))
     })();
     let (mut rtnl, mut up, reason) = match r {

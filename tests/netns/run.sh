@@ -193,5 +193,8 @@ fault_case http-404-seed "ds=nocloud-net;s=$U/nonexistent/" 10 1 "nocloud seed"
 fault_case sha256-mismatch "cloud-config-url=$U/cc cloudseed.sha256=${CC_SHA//[0-9]/0}" 10 1 "sha256"
 fault_case sha256-match "cloud-config-url=$U/cc cloudseed.sha256=$CC_SHA" 10 0
 
+# 12-18. IPv6.
+. "$HERE/v6.sh"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
