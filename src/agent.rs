@@ -197,25 +197,16 @@ fn run_inner(job: &Job, start: Instant, report: &mut Report) -> u8 {
         outcome = net::run(&cmd, &req, &job.paths, deadline, report);
         report.phase("network", ms_since(t));
     }
-    if let Some((ifname, content)) = &outcome.klibc6_conf {
+    // klibc's /run/net-<if>.conf and, for IPv6, /run/net6-<if>.conf.
+    let kept = [("net", &outcome.klibc_conf), ("net6", &outcome.klibc6_conf)];
+    for (kind, (ifname, content)) in kept.iter().filter_map(|(k, c)| Some((*k, c.as_ref()?))) {
         match handoff::write_atomic(
             &job.paths.run_dir,
-            &format!("net6-{ifname}.conf"),
+            &format!("{kind}-{ifname}.conf"),
             content.as_bytes(),
             0o644,
         ) {
-            Ok(_) => info!("network: kept {ifname}, wrote /run/net6-{ifname}.conf"),
-            Err(e) => report.error(format!("network: {e}")),
-        }
-    }
-    if let Some((ifname, content)) = &outcome.klibc_conf {
-        match handoff::write_atomic(
-            &job.paths.run_dir,
-            &format!("net-{ifname}.conf"),
-            content.as_bytes(),
-            0o644,
-        ) {
-            Ok(_) => info!("network: kept {ifname}, wrote /run/net-{ifname}.conf"),
+            Ok(_) => info!("network: kept {ifname}, wrote /run/{kind}-{ifname}.conf"),
             Err(e) => report.error(format!("network: {e}")),
         }
     }

@@ -287,9 +287,10 @@ impl Client {
         }
         let p = self.ex.params;
         let exhausted = p.mrc != 0 && self.ex.sent >= p.mrc;
-        let (kind, options) = match self.state.clone() {
+        let (kind, options) = match &self.state {
             State::Soliciting { best: Some(adv) } => {
                 // The first RT is over: take the best ADVERTISE (18.2.9).
+                let adv = adv.clone();
                 self.request(now, adv);
                 return self.poll(now);
             }
@@ -310,7 +311,7 @@ impl Client {
             State::Requesting(adv) => (
                 MessageType::Request,
                 Options {
-                    server_id: Some(adv.server_id),
+                    server_id: Some(adv.server_id.clone()),
                     ia_na: vec![self.ia(Some(adv.addr))],
                     oro: ORO_STATEFUL.to_vec(),
                     ..Options::default()
@@ -331,8 +332,8 @@ impl Client {
             State::Releasing(lease) => (
                 MessageType::Release,
                 Options {
-                    server_id: Some(lease.server_id),
-                    ia_na: vec![self.ia(lease.address.map(|a| a.addr))],
+                    server_id: Some(lease.server_id.clone()),
+                    ia_na: vec![self.ia(lease.address.as_ref().map(|a| a.addr))],
                     ..Options::default()
                 },
             ),
@@ -368,7 +369,7 @@ impl Client {
         }
         let server_id = o.server_id.clone()?;
         let addr = first_address(o);
-        match (self.state.clone(), msg.kind) {
+        match (&self.state, msg.kind) {
             (State::Soliciting { best }, MessageType::Advertise) => {
                 // 18.2.9: an ADVERTISE without an address is ignored.
                 let addr = addr?.addr;

@@ -42,8 +42,12 @@ const RA_GRACE: Duration = Duration::from_secs(2);
 const RELEASE_WAIT: Duration = Duration::from_millis(500);
 
 impl Rtnl {
-    pub fn addrs6(&mut self, deadline: Deadline) -> Result<Vec<Addr6>> {
-        let msgs = self.exchange(netlink6::get_addrs, deadline)?;
+    /// One monomorphic `exchange` for every IPv6 request (binary size).
+    fn exchange6(&mut self, build: &dyn Fn(u32) -> Vec<u8>, d: Deadline) -> Result<Vec<Msg>> {
+        self.exchange(build, d)
+    }
+    pub fn addrs6(&mut self, d: Deadline) -> Result<Vec<Addr6>> {
+        let msgs = self.exchange6(&netlink6::get_addrs, d)?;
         Ok(msgs
             .into_iter()
             .filter_map(|m| match m {
@@ -52,8 +56,8 @@ impl Rtnl {
             })
             .collect())
     }
-    pub fn routes6(&mut self, deadline: Deadline) -> Result<Vec<Route6>> {
-        let msgs = self.exchange(netlink6::get_routes, deadline)?;
+    pub fn routes6(&mut self, d: Deadline) -> Result<Vec<Route6>> {
+        let msgs = self.exchange6(&netlink6::get_routes, d)?;
         Ok(msgs
             .into_iter()
             .filter_map(|m| match m {
@@ -70,7 +74,7 @@ impl Rtnl {
         prefix: u8,
         d: Deadline,
     ) -> Result<()> {
-        self.exchange(|s| netlink6::addr(s, add, index, a, prefix), d)
+        self.exchange6(&|s| netlink6::addr(s, add, index, a, prefix), d)
             .map(drop)
     }
     pub fn route6(
@@ -82,7 +86,7 @@ impl Rtnl {
         gw: Option<Ipv6Addr>,
         d: Deadline,
     ) -> Result<()> {
-        self.exchange(|s| netlink6::route(s, add, index, dst, len, gw), d)
+        self.exchange6(&|s| netlink6::route(s, add, index, dst, len, gw), d)
             .map(drop)
     }
 }
@@ -139,16 +143,26 @@ pub struct Up6 {
 }
 
 impl Up6 {
+    fn new(link: &Link, method: Method6, applied: Applied6) -> Up6 {
+        Up6 {
+            link: link.clone(),
+            method,
+            reused: false,
+            address: None,
+            gateway: None,
+            dns: vec![],
+            search: vec![],
+            hostname: None,
+            dhcp: None,
+            applied,
+        }
+    }
+
     pub fn entry(&self, reason: &str) -> NetworkEntry {
         NetworkEntry {
             interface: Some(self.link.name.clone()),
             reason: Some(reason.to_string()),
-            mac: self.link.mac.map(|m| {
-                m.iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect::<Vec<_>>()
-                    .join(":")
-            }),
+            mac: self.link.mac.as_ref().map(super::mac_str),
             address: self.address.map(|(a, _)| a.to_string()),
             prefix: self.address.map(|(_, p)| p),
             gateway: self.gateway.map(|g| g.to_string()),
@@ -365,6 +379,30 @@ struct Found {
     lease: Option<dhcp6::Lease>,
     dhcp: Option<(Client, UdpSocket)>,
     slaac: Option<Addr6>,
+    bound_at: Option<Instant>,
+}
+
+/// Whether acquisition is over: pure, so the policy reads (and is tested)
+/// apart from the sockets. `ip6=dhcp` wants a lease and the RA (or the end
+/// of router discovery, or RA_GRACE after the lease); `auto6` wants an RA,
+/// the DHCPv6 exchange its flags asked for, and an address (the kernel's
+/// SLAAC one when the RA has an autonomous prefix).
+fn settled(method: Method6, f: &Found, discovering: bool, now: Instant) -> bool {
+    let dhcp_done = f.dhcp.is_none() || f.lease.is_some();
+    let leased = f.lease.as_ref().is_some_and(|l| l.address.is_some());
+    match (method, &f.ra) {
+        (Method6::Dhcp, ra) => {
+            f.lease.is_some()
+                && (ra.is_some()
+                    || !discovering
+                    || f.bound_at.is_some_and(|b| now.since(b) >= RA_GRACE))
+        }
+        (_, None) => false,
+        (_, Some(ra)) => {
+            let slaac = ra.prefixes.iter().any(|p| p.autonomous && p.valid_s > 0);
+            dhcp_done && (!slaac || f.slaac.is_some()) && (f.slaac.is_some() || leased)
+        }
+    }
 }
 
 /// Router discovery and, as `method` and the RA say, DHCPv6, until the link
@@ -391,30 +429,10 @@ fn acquire(
     if method == Method6::Dhcp {
         f.dhcp = Some(start_dhcp(Mode::Stateful, t0)?);
     }
-    let mut bound_at: Option<Instant> = None;
     let mut buf = vec![0u8; 2048];
     loop {
         let now = sys::now();
-        // Done?
-        let ra_settled = f.ra.is_some() || disc.poll_at().is_none();
-        let dhcp_done = f.dhcp.is_none() || f.lease.is_some();
-        let done = match method {
-            Method6::Dhcp => {
-                f.lease.is_some()
-                    && (ra_settled || bound_at.is_some_and(|b| now.since(b) >= RA_GRACE))
-            }
-            _ => match &f.ra {
-                None => false,
-                Some(ra) => {
-                    let wants_slaac = ra.prefixes.iter().any(|p| p.autonomous && p.valid_s > 0);
-                    dhcp_done
-                        && (!wants_slaac || f.slaac.is_some())
-                        && (f.slaac.is_some()
-                            || f.lease.as_ref().is_some_and(|l| l.address.is_some()))
-                }
-            },
-        };
-        if done {
+        if settled(method, &f, disc.poll_at().is_some(), now) {
             return Ok(f);
         }
         if deadline.expired(now) {
@@ -451,7 +469,7 @@ fn acquire(
             wake = Deadline::at(wake.instant().min(t));
         }
         if method == Method6::Dhcp && f.lease.is_some() {
-            if let Some(b) = bound_at {
+            if let Some(b) = f.bound_at {
                 wake = wake.min_after(now, (b.add(RA_GRACE)).since(now));
             }
         }
@@ -470,14 +488,7 @@ fn acquire(
                     continue;
                 }
                 if let Some(ra) = disc.handle(src, hop, icmp).cloned() {
-                    info!(
-                        "ipv6: router {src} on {} (M={} O={}, {} prefixes, {} dns)",
-                        link.name,
-                        ra.managed,
-                        ra.other,
-                        ra.prefixes.len(),
-                        ra.dns.len()
-                    );
+                    info!("ipv6: router {src} on {}", link.name);
                     if method == Method6::Auto && f.dhcp.is_none() {
                         if let Some(mode) = ndisc::dhcp_mode(&ra) {
                             f.dhcp = Some(start_dhcp(mode, now)?);
@@ -510,10 +521,10 @@ fn acquire(
                                 now.since(t0).as_millis()
                             );
                             f.lease = Some(l);
-                            bound_at = Some(now);
+                            f.bound_at = Some(now);
                         }
-                        Some(e) => debug!("dhcpv6: {e:?}"),
-                        None => {}
+                        Some(Event::Refused { code }) => debug!("dhcpv6: refused ({code})"),
+                        _ => {}
                     }
                 }
             }
@@ -562,18 +573,9 @@ fn bring_up(
             applied.raised = true;
         }
         wait_carrier(rtnl, &mut events, link.index, carrier)?;
-        let mut up = Up6 {
-            link: link.clone(),
-            method: arg.method,
-            reused: false,
-            address: None,
-            gateway: None,
-            dns: arg.dns.clone(),
-            search: vec![],
-            hostname: arg.hostname.clone(),
-            dhcp: None,
-            applied: Applied6::default(),
-        };
+        let mut up = Up6::new(link, arg.method, Applied6::default());
+        up.dns = arg.dns.clone();
+        up.hostname = arg.hostname.clone();
         if arg.method == Method6::Static {
             let a = arg.address.unwrap_or(Ipv6Addr::UNSPECIFIED);
             rtnl.addr6(true, link.index, a, arg.prefix, deadline)?;
@@ -642,18 +644,7 @@ fn bring_up(
             Ok(up)
         }
         Err(e) => {
-            let mut failed = Up6 {
-                link: link.clone(),
-                method: arg.method,
-                reused: false,
-                address: None,
-                gateway: None,
-                dns: vec![],
-                search: vec![],
-                hostname: None,
-                dhcp: None,
-                applied,
-            };
+            let mut failed = Up6::new(link, arg.method, applied);
             teardown(rtnl, &mut failed, hard);
             Err(e)
         }
@@ -788,18 +779,10 @@ pub fn run_only(
                 "network: reusing {} ({}/{}, configured before us)",
                 link.name, a.address, a.prefix
             );
-            let up = Up6 {
-                link,
-                method: Method6::Static,
-                reused: true,
-                address: Some((a.address, a.prefix)),
-                gateway: gw,
-                dns: vec![],
-                search: vec![],
-                hostname: None,
-                dhcp: None,
-                applied: Applied6::default(),
-            };
+            let mut up = Up6::new(&link, Method6::Static, Applied6::default());
+            up.reused = true;
+            up.address = Some((a.address, a.prefix));
+            up.gateway = gw;
             return Ok((rtnl, up, "existing address"));
         }
         let (link, reason) = choose(&mut rtnl, cmd, arg, paths, work, report)?;
@@ -837,4 +820,99 @@ pub fn run_only(
     finish(&mut rtnl, &mut up, keep, deadline, &mut out);
     report.network = Some(entry);
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::icmpv6::Prefix;
+
+    fn t(ms: u64) -> Instant {
+        Instant::from_millis(ms)
+    }
+    fn lease(address: bool) -> dhcp6::Lease {
+        dhcp6::Lease {
+            address: address.then(|| dhcpv6::IaAddr {
+                addr: "fd00::10".parse().unwrap(),
+                preferred_s: 1,
+                valid_s: 2,
+            }),
+            server_id: vec![1],
+            dns: vec![],
+            domains: vec![],
+            acquired: t(0),
+        }
+    }
+    fn ra(autonomous: bool) -> RouterAdvert {
+        RouterAdvert {
+            prefixes: vec![Prefix {
+                prefix: "fd00::".parse().unwrap(),
+                len: 64,
+                on_link: true,
+                autonomous,
+                valid_s: 600,
+                preferred_s: 300,
+            }],
+            ..RouterAdvert::default()
+        }
+    }
+    fn slaac() -> Addr6 {
+        Addr6 {
+            index: 2,
+            prefix: 64,
+            scope: 0,
+            flags: 0,
+            address: "fd00::5054:ff:fe12:3456".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn dhcp6_waits_for_the_ra_a_while() {
+        let mut f = Found::default();
+        assert!(!settled(Method6::Dhcp, &f, true, t(0)));
+        f.lease = Some(lease(true));
+        f.bound_at = Some(t(100));
+        assert!(!settled(Method6::Dhcp, &f, true, t(100)));
+        assert!(settled(Method6::Dhcp, &f, true, t(100).add(RA_GRACE)));
+        assert!(settled(Method6::Dhcp, &f, false, t(100)), "no router: done");
+        f.ra = Some(ra(false));
+        assert!(settled(Method6::Dhcp, &f, false, t(100)));
+    }
+
+    #[test]
+    fn auto6_wants_the_ra_and_an_address() {
+        let mut f = Found::default();
+        assert!(!settled(Method6::Auto, &f, false, t(0)), "no RA yet");
+        f.ra = Some(ra(true));
+        assert!(!settled(Method6::Auto, &f, false, t(0)), "SLAAC pending");
+        f.slaac = Some(slaac());
+        assert!(settled(Method6::Auto, &f, false, t(0)));
+        // M without an autonomous prefix: the DHCPv6 address is the one
+        let mut f = Found {
+            ra: Some(ra(false)),
+            ..Found::default()
+        };
+        assert!(!settled(Method6::Auto, &f, false, t(0)));
+        f.lease = Some(lease(false));
+        assert!(
+            !settled(Method6::Auto, &f, false, t(0)),
+            "stateless lease, no address"
+        );
+        f.lease = Some(lease(true));
+        assert!(settled(Method6::Auto, &f, false, t(0)));
+    }
+
+    #[test]
+    fn which_families() {
+        let c = |s: &str| crate::cmdline::parse(s, None, &|_| None);
+        assert!(wants_v4(&c("ip=dhcp")) && wanted(&c("ip=dhcp")).is_none());
+        assert!(!wants_v4(&c("ip=off ip6=dhcp")));
+        assert!(!wants_v4(&c("ip=dhcp6")));
+        assert!(!wants_v4(&c("ip6=dhcp")));
+        assert!(wants_v4(&c("ip=dhcp ip6=dhcp")));
+        assert!(wants_v4(&c("ip=dhcp,dhcp6")));
+        assert!(!wants_v4(&c("ip=[fd00::5]:::64::eth0:none")));
+        assert!(keep(&c("ip=off ip6=dhcp")));
+        assert!(!keep(&c("ip=off ip6=dhcp cloudseed.network=teardown")));
+    }
 }
