@@ -272,28 +272,6 @@ fn choose(
     }
 }
 
-/// Waits for IFF_LOWER_UP on `index`.
-fn wait_carrier(rtnl: &mut Rtnl, events: &mut Events, index: u32, until: Deadline) -> Result<()> {
-    let has = |links: &[Link]| links.iter().any(|l| l.index == index && l.has_carrier());
-    if has(&rtnl.links(until)?) {
-        return Ok(());
-    }
-    loop {
-        let now = sys::now();
-        if until.expired(now) {
-            return Err(Error::net("no carrier"));
-        }
-        let ready = sys::poll_readable(&[events.fd()], until.remaining(now))
-            .map_err(|e| Error::io("poll", "rtnetlink", e))?;
-        if ready[0] {
-            let (links, lost) = events.drain();
-            if has(&links) || (lost && has(&rtnl.links(until)?)) {
-                return Ok(());
-            }
-        }
-    }
-}
-
 /// Waits, on IPv6 address events, until `pick` finds an address on the link.
 fn wait_addr(
     rtnl: &mut Rtnl,
@@ -572,7 +550,7 @@ fn bring_up(
             rtnl.set_link(link.index, true, None, deadline)?;
             applied.raised = true;
         }
-        wait_carrier(rtnl, &mut events, link.index, carrier)?;
+        super::wait_carrier(rtnl, &mut events, link.index, carrier)?;
         let mut up = Up6::new(link, arg.method, Applied6::default());
         up.dns = arg.dns.clone();
         up.hostname = arg.hostname.clone();
