@@ -83,12 +83,15 @@ if [ $RC = 0 ] && [ -f "$RUN/net6-c0.conf" ] && out=$(net6_ok "$RUN/net6-c0.conf
 stop_server dnsmasq
 start_dnsmasq6 --dhcp-range=fd00::100,fd00::1ff,64,1h --enable-ra \
   --dhcp-range=10.77.0.100,10.77.0.150,255.255.255.0,1h --dhcp-option=option6:dns-server,[fd00::2]
-reset_client
-run_cs "ip=dhcp ip6=dhcp cloudseed.interface=c0 cloud-config-url=http://seed.test:5248/cc"
-if [ $RC = 0 ] && grep -q "hostname: from-url" "$RUN/cloud-init/cloud.cfg" && [ -f "$RUN/net-c0.conf" ] &&
-  [ -f "$RUN/net6-c0.conf" ] && grep -q "query\[AAAA\] seed.test" "$WORK/dnsmasq.log" &&
-  grep -q "DHCPACK(s0) 10.77.0" "$WORK/dnsmasq.log" && [[ "$(v6_addr)" == fd00::1* ]]; then
-  ok dual-stack; else bad dual-stack "$(why)"; fi
+for c in "ip=dhcp ip6=dhcp" "ip=dhcp,dhcp6"; do
+  reset_client
+  before=$(grep -c "DHCPACK(s0) 10.77.0" "$WORK/dnsmasq.log")
+  run_cs "$c cloudseed.interface=c0 cloud-config-url=http://seed.test:5248/cc"
+  if [ $RC = 0 ] && grep -q "hostname: from-url" "$RUN/cloud-init/cloud.cfg" && [ -f "$RUN/net-c0.conf" ] &&
+    [ -f "$RUN/net6-c0.conf" ] && grep -q "query\[AAAA\] seed.test" "$WORK/dnsmasq.log" &&
+    [ "$(grep -c "DHCPACK(s0) 10.77.0" "$WORK/dnsmasq.log")" -gt "$before" ] && [[ "$(v6_addr)" == fd00::1* ]]; then
+    ok "dual-stack ($c)"; else bad "dual-stack ($c)" "$(why)"; fi
+done
 
 # 15. ip=auto6: SLAAC (the kernel's) and stateless DHCPv6 for DNS; the name
 # has only an AAAA record.
