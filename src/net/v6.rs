@@ -383,6 +383,110 @@ fn settled(method: Method6, f: &Found, discovering: bool, now: Instant) -> bool 
     }
 }
 
+/// The acquisition loop's sockets and state.
+struct Acq<'a> {
+    link: &'a Link,
+    method: Method6,
+    ll: Ipv6Addr,
+    pkt: OwnedFd,
+    rs: OwnedFd,
+    disc: Discovery,
+    f: Found,
+    t0: Instant,
+}
+
+impl Acq<'_> {
+    fn start_dhcp(&mut self, mode: Mode, now: Instant) -> Result<()> {
+        let s = dhcp_socket(self.ll, self.link.index)
+            .map_err(|e| Error::io("bind", "[fe80::]:546", e))?;
+        let mac = self.link.mac.unwrap_or_default();
+        self.f.dhcp = Some((Client::new(mac, mode, now, sys::random_u32()), s));
+        Ok(())
+    }
+
+    /// Sends the RS and DHCPv6 message due at `now`, if any.
+    fn send_due(&mut self, now: Instant) {
+        let index = self.link.index;
+        if let Some(p) = self.disc.poll(now) {
+            let to = SocketAddrV6::new(icmpv6::ALL_ROUTERS, 0, 0, index);
+            if let Err(e) = rustix::net::sendto(&self.rs, &p, rustix::net::SendFlags::empty(), &to)
+            {
+                debug!("ipv6: router solicitation: {e}");
+            }
+        }
+        if let Some((c, s)) = &mut self.f.dhcp {
+            if let Some(p) = c.poll(now) {
+                send_dhcp(s, index, &p);
+            }
+        }
+    }
+
+    /// The next timer: a retransmission, or the end of RA_GRACE.
+    fn wake(&self, now: Instant, deadline: Deadline) -> Deadline {
+        let mut wake = deadline;
+        let timers = [
+            self.disc.poll_at(),
+            self.f.dhcp.as_ref().and_then(|(c, _)| c.poll_at()),
+        ];
+        for t in timers.into_iter().flatten() {
+            wake = Deadline::at(wake.instant().min(t));
+        }
+        match self.f.bound_at {
+            Some(b) if self.method == Method6::Dhcp => {
+                wake.min_after(now, b.add(RA_GRACE).since(now))
+            }
+            _ => wake,
+        }
+    }
+
+    /// Every queued IPv6 packet: the first valid RA ends discovery and, for
+    /// `auto6`, starts the DHCPv6 exchange its flags ask for.
+    fn read_ras(&mut self, now: Instant, buf: &mut [u8]) -> Result<()> {
+        while let Ok(Some(n)) = sys::recv(self.pkt.as_fd(), buf) {
+            let Some((src, hop, icmp)) = icmpv6::ipv6_icmp(&buf[..n]) else {
+                continue;
+            };
+            if self.f.ra.is_some() {
+                continue;
+            }
+            if let Some(ra) = self.disc.handle(src, hop, icmp).cloned() {
+                info!("ipv6: router {src} on {}", self.link.name);
+                if self.method == Method6::Auto && self.f.dhcp.is_none() {
+                    if let Some(mode) = ndisc::dhcp_mode(&ra) {
+                        self.start_dhcp(mode, now)?;
+                    }
+                }
+                self.f.ra = Some(ra);
+            }
+        }
+        Ok(())
+    }
+
+    /// Every queued DHCPv6 answer.
+    fn read_dhcp(&mut self, now: Instant, buf: &mut [u8]) {
+        let Some((c, s)) = &mut self.f.dhcp else {
+            return;
+        };
+        while let Ok(n) = s.recv(buf) {
+            match c.handle(now, &buf[..n]) {
+                Some(Event::Bound(l)) => {
+                    let ms = now.since(self.t0).as_millis();
+                    match &l.address {
+                        Some(a) => {
+                            info!("dhcpv6: bound {} on {} in {ms} ms", a.addr, self.link.name)
+                        }
+                        None => info!("dhcpv6: configured {} in {ms} ms", self.link.name),
+                    }
+                    self.f.lease = Some(l);
+                    self.f.bound_at = Some(now);
+                }
+                Some(Event::Refused { code }) => debug!("dhcpv6: refused ({code})"),
+                _ => {}
+            }
+        }
+    }
+}
+
 /// Router discovery and, as `method` and the RA say, DHCPv6, until the link
 /// has an address (or the deadline).
 fn acquire(
@@ -393,124 +497,145 @@ fn acquire(
     ll: Ipv6Addr,
     deadline: Deadline,
 ) -> Result<Found> {
-    let mac = link.mac.unwrap_or_default();
-    let index = link.index;
-    let pkt = packet_socket(index).map_err(|e| Error::io("socket", "packet ipv6", e))?;
-    let rs = rs_socket(index).map_err(|e| Error::io("socket", "icmpv6", e))?;
     let t0 = sys::now();
-    let mut disc = Discovery::new(mac, t0);
-    let mut f = Found::default();
-    let start_dhcp = |mode: Mode, now: Instant| -> Result<(Client, UdpSocket)> {
-        let s = dhcp_socket(ll, index).map_err(|e| Error::io("bind", "[fe80::]:546", e))?;
-        Ok((Client::new(mac, mode, now, sys::random_u32()), s))
+    let mut a = Acq {
+        link,
+        method,
+        ll,
+        pkt: packet_socket(link.index).map_err(|e| Error::io("socket", "packet ipv6", e))?,
+        rs: rs_socket(link.index).map_err(|e| Error::io("socket", "icmpv6", e))?,
+        disc: Discovery::new(link.mac.unwrap_or_default(), t0),
+        f: Found::default(),
+        t0,
     };
     if method == Method6::Dhcp {
-        f.dhcp = Some(start_dhcp(Mode::Stateful, t0)?);
+        a.start_dhcp(Mode::Stateful, t0)?;
     }
     let mut buf = vec![0u8; 2048];
     loop {
         let now = sys::now();
-        if settled(method, &f, disc.poll_at().is_some(), now) {
-            return Ok(f);
+        if settled(method, &a.f, a.disc.poll_at().is_some(), now) {
+            return Ok(a.f);
         }
-        if deadline.expired(now) {
-            return Err(Error::timeout(match (&f.ra, method) {
+        if deadline.expired(now)
+            || (method == Method6::Auto && a.disc.poll_at().is_none() && a.f.ra.is_none())
+        {
+            return Err(Error::timeout(match (&a.f.ra, method) {
                 (None, Method6::Auto) => "ipv6: no router advertisement",
                 (_, Method6::Dhcp) => "dhcpv6: no lease",
                 _ => "ipv6: no address",
             }));
         }
-        if method == Method6::Auto && disc.poll_at().is_none() && f.ra.is_none() {
-            return Err(Error::net("ipv6: no router advertisement"));
-        }
-        // Send what is due.
-        if let Some(p) = disc.poll(now) {
-            let to = SocketAddrV6::new(icmpv6::ALL_ROUTERS, 0, 0, index);
-            if let Err(e) = rustix::net::sendto(&rs, &p, rustix::net::SendFlags::empty(), &to) {
-                debug!("ipv6: router solicitation: {e}");
-            }
-        }
-        if let Some((c, s)) = &mut f.dhcp {
-            if let Some(p) = c.poll(now) {
-                send_dhcp(s, index, &p);
-            }
-        }
+        a.send_due(now);
         // Sleep until the next timer, a packet, or an address event.
-        let mut wake = deadline;
-        for t in [
-            disc.poll_at(),
-            f.dhcp.as_ref().and_then(|(c, _)| c.poll_at()),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            wake = Deadline::at(wake.instant().min(t));
-        }
-        if method == Method6::Dhcp && f.lease.is_some() {
-            if let Some(b) = f.bound_at {
-                wake = wake.min_after(now, (b.add(RA_GRACE)).since(now));
-            }
-        }
-        let dfd = f.dhcp.as_ref().map(|(_, s)| s.as_fd());
-        let mut fds = vec![pkt.as_fd(), nl.as_fd()];
-        fds.extend(dfd);
+        let wake = a.wake(now, deadline);
+        let mut fds = vec![a.pkt.as_fd(), nl.as_fd()];
+        fds.extend(a.f.dhcp.as_ref().map(|(_, s)| s.as_fd()));
         let ready = sys::poll_readable(&fds, wake.remaining(sys::now()))
             .map_err(|e| Error::io("poll", "ipv6", e))?;
         let now = sys::now();
         if ready[0] {
-            while let Ok(Some(n)) = sys::recv(pkt.as_fd(), &mut buf) {
-                let Some((src, hop, icmp)) = icmpv6::ipv6_icmp(&buf[..n]) else {
-                    continue;
-                };
-                if f.ra.is_some() {
-                    continue;
-                }
-                if let Some(ra) = disc.handle(src, hop, icmp).cloned() {
-                    info!("ipv6: router {src} on {}", link.name);
-                    if method == Method6::Auto && f.dhcp.is_none() {
-                        if let Some(mode) = ndisc::dhcp_mode(&ra) {
-                            f.dhcp = Some(start_dhcp(mode, now)?);
-                        }
-                    }
-                    f.ra = Some(ra);
-                }
-            }
+            a.read_ras(now, &mut buf)?;
         }
         if ready[1] {
             drain(nl);
         }
-        if method == Method6::Auto && f.ra.is_some() && f.slaac.is_none() {
-            f.slaac = rtnl
+        if method == Method6::Auto && a.f.ra.is_some() && a.f.slaac.is_none() {
+            a.f.slaac = rtnl
                 .addrs6(deadline)?
                 .into_iter()
-                .find(|a| a.index == index && a.is_usable_global());
+                .find(|x| x.index == link.index && x.is_usable_global());
         }
         if ready.get(2) == Some(&true) {
-            if let Some((c, s)) = &mut f.dhcp {
-                while let Ok(n) = s.recv(&mut buf) {
-                    match c.handle(now, &buf[..n]) {
-                        Some(Event::Bound(l)) => {
-                            info!(
-                                "dhcpv6: bound {} on {} in {} ms",
-                                l.address
-                                    .as_ref()
-                                    .map_or("(stateless)".to_string(), |a| a.addr.to_string()),
-                                link.name,
-                                now.since(t0).as_millis()
-                            );
-                            f.lease = Some(l);
-                            f.bound_at = Some(now);
-                        }
-                        Some(Event::Refused { code }) => debug!("dhcpv6: refused ({code})"),
-                        _ => {}
-                    }
-                }
-            }
+            a.read_dhcp(now, &mut buf);
         }
     }
 }
 
-/// Configures IPv6 on `link` as `arg` says.
+/// Sets the link's sysctls, notes what is on it before us, and raises it.
+fn prepare(
+    rtnl: &mut Rtnl,
+    link: &Link,
+    method: Method6,
+    paths: &Paths,
+    applied: &mut Applied6,
+    deadline: Deadline,
+) -> Result<()> {
+    let name = link.name.as_str();
+    set_sysctl(paths, applied, name, "disable_ipv6", "0")?;
+    set_sysctl(paths, applied, name, "accept_dad", "0")?;
+    if method != Method6::Static {
+        set_sysctl(paths, applied, name, "accept_ra", "1")?;
+    }
+    if method == Method6::Auto {
+        set_sysctl(paths, applied, name, "autoconf", "1")?;
+    }
+    applied.before_addrs = rtnl
+        .addrs6(deadline)?
+        .into_iter()
+        .filter(|a| a.index == link.index && a.scope == netlink6::RT_SCOPE_UNIVERSE)
+        .map(|a| a.address)
+        .collect();
+    applied.before_routes = rtnl
+        .routes6(deadline)?
+        .into_iter()
+        .filter(|r| r.oif == Some(link.index) && r.table == 254)
+        .map(|r| (r.dst, r.dst_len))
+        .collect();
+    if !link.is_up() {
+        rtnl.set_link(link.index, true, None, deadline)?;
+        applied.raised = true;
+    }
+    Ok(())
+}
+
+/// What acquisition found, applied: DNS from DHCPv6 then the RA (global
+/// servers only: a link-local one needs a scope neither the resolver nor
+/// the net6 file carries), the DHCPv6 address (with the RA's on-link prefix
+/// length when it covers it, else /64, as Debian's dhclient does) or the
+/// kernel's SLAAC one, and the default route the kernel took from the RA.
+fn apply(rtnl: &mut Rtnl, up: &mut Up6, f: Found, deadline: Deadline) -> Result<()> {
+    let index = up.link.index;
+    let ra = f.ra.unwrap_or_default();
+    let lease_dns = f.lease.iter().flat_map(|l| l.dns.iter());
+    for d in lease_dns.chain(ra.dns.iter().filter(|d| !ndisc::is_link_local(**d))) {
+        if !up.dns.contains(d) {
+            up.dns.push(*d);
+        }
+    }
+    for s in f
+        .lease
+        .iter()
+        .flat_map(|l| l.domains.iter())
+        .chain(ra.search.iter())
+    {
+        if !up.search.contains(s) {
+            up.search.push(s.clone());
+        }
+    }
+    if let Some(a) = f.lease.as_ref().and_then(|l| l.address.clone()) {
+        let prefix = ra
+            .prefixes
+            .iter()
+            .find(|p| p.on_link && p.contains(a.addr))
+            .map_or(64, |p| p.len);
+        rtnl.addr6(true, index, a.addr, prefix, deadline)?;
+        up.address = Some((a.addr, prefix));
+    } else if let Some(s) = &f.slaac {
+        up.address = Some((s.address, s.prefix));
+    }
+    up.gateway = rtnl
+        .routes6(deadline)?
+        .into_iter()
+        .find(|r| r.oif == Some(index) && r.dst_len == 0 && r.table == 254)
+        .and_then(|r| r.gateway);
+    up.dhcp = f
+        .dhcp
+        .filter(|(c, _)| c.lease().is_some_and(|l| l.address.is_some()));
+    Ok(())
+}
+
+/// Configures IPv6 on `link` as `arg` says; on failure undoes what it did.
 fn bring_up(
     rtnl: &mut Rtnl,
     link: &Link,
@@ -521,35 +646,11 @@ fn bring_up(
     hard: Deadline,
 ) -> Result<Up6> {
     let mut applied = Applied6::default();
-    let name = link.name.as_str();
     let r = (|| -> Result<Up6> {
-        set_sysctl(paths, &mut applied, name, "disable_ipv6", "0")?;
-        set_sysctl(paths, &mut applied, name, "accept_dad", "0")?;
-        if arg.method != Method6::Static {
-            set_sysctl(paths, &mut applied, name, "accept_ra", "1")?;
-        }
-        if arg.method == Method6::Auto {
-            set_sysctl(paths, &mut applied, name, "autoconf", "1")?;
-        }
-        applied.before_addrs = rtnl
-            .addrs6(deadline)?
-            .into_iter()
-            .filter(|a| a.index == link.index && a.scope == netlink6::RT_SCOPE_UNIVERSE)
-            .map(|a| a.address)
-            .collect();
-        applied.before_routes = rtnl
-            .routes6(deadline)?
-            .into_iter()
-            .filter(|r| r.oif == Some(link.index) && r.table == 254)
-            .map(|r| (r.dst, r.dst_len))
-            .collect();
+        prepare(rtnl, link, arg.method, paths, &mut applied, deadline)?;
         let nl = sys::netlink_socket(netlink6::RTMGRP_IPV6)
             .map_err(|e| Error::io("socket", "rtnetlink", e))?;
         let mut events = Events::open()?;
-        if !link.is_up() {
-            rtnl.set_link(link.index, true, None, deadline)?;
-            applied.raised = true;
-        }
         super::wait_carrier(rtnl, &mut events, link.index, carrier)?;
         let mut up = Up6::new(link, arg.method, Applied6::default());
         up.dns = arg.dns.clone();
@@ -559,61 +660,18 @@ fn bring_up(
             rtnl.addr6(true, link.index, a, arg.prefix, deadline)?;
             up.address = Some((a, arg.prefix));
             if let Some(gw) = arg.gateway {
-                rtnl.route6(
-                    true,
-                    link.index,
-                    Ipv6Addr::UNSPECIFIED,
-                    0,
-                    Some(gw),
-                    deadline,
-                )?;
+                let any = Ipv6Addr::UNSPECIFIED;
+                rtnl.route6(true, link.index, any, 0, Some(gw), deadline)?;
                 up.gateway = Some(gw);
             }
-            info!("ipv6: static {a}/{} on {name}", arg.prefix);
+            info!("ipv6: static {a}/{} on {}", arg.prefix, link.name);
             return Ok(up);
         }
         let ll = wait_addr(rtnl, &nl, link.index, deadline, Addr6::is_usable_link_local)?
             .ok_or_else(|| Error::timeout("ipv6: no link-local address"))?
             .address;
         let f = acquire(rtnl, &nl, link, arg.method, ll, deadline)?;
-        let ra = f.ra.unwrap_or_default();
-        if let Some(l) = &f.lease {
-            up.dns.extend(l.dns.iter().filter(|d| !arg.dns.contains(d)));
-            up.search.extend(l.domains.iter().cloned());
-        }
-        // A link-local server needs a scope the resolver and the net6 file
-        // cannot carry: only global ones are used.
-        for d in ra.dns.iter().filter(|d| !ndisc::is_link_local(**d)) {
-            if !up.dns.contains(d) {
-                up.dns.push(*d);
-            }
-        }
-        for s in &ra.search {
-            if !up.search.contains(s) {
-                up.search.push(s.clone());
-            }
-        }
-        if let Some(a) = f.lease.as_ref().and_then(|l| l.address.clone()) {
-            // The on-link prefix from the RA when it covers the address,
-            // else /64 (Debian's dhclient does the same).
-            let prefix = ra
-                .prefixes
-                .iter()
-                .find(|p| p.on_link && p.contains(a.addr))
-                .map_or(64, |p| p.len);
-            rtnl.addr6(true, link.index, a.addr, prefix, deadline)?;
-            up.address = Some((a.addr, prefix));
-        } else if let Some(s) = &f.slaac {
-            up.address = Some((s.address, s.prefix));
-        }
-        up.gateway = rtnl
-            .routes6(deadline)?
-            .into_iter()
-            .find(|r| r.oif == Some(link.index) && r.dst_len == 0 && r.table == 254)
-            .and_then(|r| r.gateway);
-        up.dhcp = f
-            .dhcp
-            .filter(|(c, _)| c.lease().is_some_and(|l| l.address.is_some()));
+        apply(rtnl, &mut up, f, deadline)?;
         Ok(up)
     })();
     match r {
