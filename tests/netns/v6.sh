@@ -57,6 +57,18 @@ assert sub.get("dns_nameservers") == ["fd00::2"], cfg
 print(cfg)
 PY
 }
+# both_ok NET NET6: cloud-init merges the two files into one interface with
+# an IPv4 dhcp subnet and an IPv6 dhcp6 one.
+both_ok() {
+  PYTHONPATH=$CI/root/usr/lib/python3/dist-packages "$PY" - "$1" "$2" <<'PY'
+import sys
+from cloudinit.net import cmdline
+cfg = cmdline.config_from_klibc_net_cfg(files=sys.argv[1:3])
+(iface,) = cfg["config"]
+assert iface["name"] == "c0", cfg
+assert sorted(s["type"] for s in iface["subnets"]) == ["dhcp", "dhcp6"], cfg
+PY
+}
 v6_addr() { ip -n "$CLI" -6 -br addr show dev c0 scope global | awk '{print $3}'; }
 
 # 12. MAAS over IPv6: ip=off ip6=dhcp, a bracketed literal on port 5248 with
@@ -89,8 +101,9 @@ for c in "ip=dhcp ip6=dhcp" "ip=dhcp,dhcp6"; do
   run_cs "$c cloudseed.interface=c0 cloud-config-url=http://seed.test:5248/cc"
   if [ $RC = 0 ] && grep -q "hostname: from-url" "$RUN/cloud-init/cloud.cfg" && [ -f "$RUN/net-c0.conf" ] &&
     [ -f "$RUN/net6-c0.conf" ] && grep -q "query\[AAAA\] seed.test" "$WORK/dnsmasq.log" &&
-    [ "$(grep -c "DHCPACK(s0) 10.77.0" "$WORK/dnsmasq.log")" -gt "$before" ] && [[ "$(v6_addr)" == fd00::1* ]]; then
-    ok "dual-stack ($c)"; else bad "dual-stack ($c)" "$(why)"; fi
+    [ "$(grep -c "DHCPACK(s0) 10.77.0" "$WORK/dnsmasq.log")" -gt "$before" ] && [[ "$(v6_addr)" == fd00::1* ]] &&
+    out=$(both_ok "$RUN/net-c0.conf" "$RUN/net6-c0.conf" 2>&1); then
+    ok "dual-stack ($c)"; else bad "dual-stack ($c)" "$(why) ${out:-}"; fi
 done
 
 # 15. ip=auto6: SLAAC (the kernel's) and stateless DHCPv6 for DNS; the name
