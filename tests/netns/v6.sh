@@ -175,4 +175,20 @@ if [ $RC = 0 ] && [ "$(report 'r["network"]["address"][:8]')" = "fd00::10" ] &&
   ok kea-stateful; else bad kea-stateful "$(why) ${msg:-} kea: $(grep -m3 'ERROR\|WARN' "$WORK/kea.log" | cut -c1-300 | tr '\n' '|')"; fi
 stop_server kea
 stop_server dnsmasq
+
+# 19. Reuse, never race: a link that already has a global IPv6 address and
+# a default route is used as it is (no RS answered, no DHCPv6 sent, nothing
+# removed afterwards).
+start_dnsmasq6 --dhcp-range=fd00::100,fd00::1ff,64,1h
+reset_client
+ip -n "$CLI" link set c0 up
+ip -n "$CLI" addr add fd00::50/64 dev c0 nodad
+ip -n "$CLI" -6 route add default via fd00::2 dev c0
+wait_for "ip -n $CLI link show c0 | grep -q LOWER_UP" carrier
+run_cs "ip=off ip6=dhcp cloudseed.interface=c0 cloud-config-url=http://[fd00::2]:5248/cc cloudseed.network=teardown"
+if [ $RC = 0 ] && [ "$(report 'r["network"]["reason"]')" = "existing address" ] &&
+  ! grep -q "DHCPSOLICIT" "$WORK/dnsmasq.log" && [ "$(v6_addr)" = fd00::50/64 ] &&
+  ip -n "$CLI" -6 route | grep -q "default via fd00::2"; then ok ipv6-existing-reused; else
+  bad ipv6-existing-reused "$(why) addr=$(v6_addr)"; fi
+stop_server dnsmasq
 stop_server httpd6
