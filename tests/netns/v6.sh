@@ -40,7 +40,7 @@ clean6() {
   local i
   for i in c0 c1; do
     [ -z "$(ip -n "$CLI" -6 addr show dev $i scope global)" ] || { echo "$i keeps $(ip -n "$CLI" -6 -br addr show dev $i)"; return 1; }
-    ip -n "$CLI" link show dev $i | grep -q ',UP' && { echo "$i left up"; return 1; }
+    ip -n "$CLI" link show dev $i | has ',UP' && { echo "$i left up"; return 1; }
   done
   [ -z "$(ip -n "$CLI" -6 route show table main | grep -v '^fe80::')" ] || { echo "routes left: $(ip -n "$CLI" -6 route | tr '\n' '|')"; return 1; }
 }
@@ -188,7 +188,7 @@ wait_for "ip -n $CLI link show c0 | grep -q LOWER_UP" carrier
 run_cs "ip=off ip6=dhcp cloudseed.interface=c0 cloud-config-url=http://[fd00::2]:5248/cc cloudseed.network=teardown"
 if [ $RC = 0 ] && [ "$(report 'r["network"]["reason"]')" = "existing address" ] &&
   ! grep -q "DHCPSOLICIT" "$WORK/dnsmasq.log" && [ "$(v6_addr)" = fd00::50/64 ] &&
-  ip -n "$CLI" -6 route | grep -q "default via fd00::2"; then ok ipv6-existing-reused; else
+  ip -n "$CLI" -6 route | has "default via fd00::2"; then ok ipv6-existing-reused; else
   bad ipv6-existing-reused "$(why) addr=$(v6_addr)"; fi
 stop_server dnsmasq
 stop_server httpd6
