@@ -196,7 +196,7 @@ fn gather(job: &Job, start: Instant, report: &mut Report) -> Gathered {
     );
     let (mut found, mut filesystems) = (Vec::new(), Vec::new());
     let mut fetched = plan::Fetched::default();
-    let mut klibc_conf = None;
+    let mut kept_confs: Vec<(String, String)> = Vec::new();
     if !cmd.knobs.disable && !cmd.cloud_init_disabled {
         let t = sys::now();
         (found, filesystems) = scan(job, deadline, report);
@@ -220,7 +220,12 @@ fn gather(job: &Job, start: Instant, report: &mut Report) -> Gathered {
             let msg = |e: crate::error::Error| e.to_string();
             fetched.cloud_config = out.cloud_config.map(|r| r.map_err(msg));
             fetched.seed = out.seed.map(|r| r.map_err(msg));
-            klibc_conf = out.klibc_conf;
+            // klibc's /run/net-<if>.conf and, for IPv6, /run/net6-<if>.conf.
+            for (kind, conf) in [("net", out.klibc_conf), ("net6", out.klibc6_conf)] {
+                if let Some((ifname, content)) = conf {
+                    kept_confs.push((format!("{kind}-{ifname}.conf"), content));
+                }
+            }
         }
     }
     let plan = plan::choose(&Inputs {
@@ -234,13 +239,11 @@ fn gather(job: &Job, start: Instant, report: &mut Report) -> Gathered {
     });
     log_plan(&plan, report);
     // Only now, every refusing check passed: the network config left behind.
-    if let Some((ifname, content)) = klibc_conf {
+    for (name, content) in kept_confs {
         if matches!(plan.action, Action::Refused { .. }) {
-            info!(
-                "network: {ifname} kept, but no /run/net-{ifname}.conf: the hand-off was refused"
-            );
+            info!("network: kept, but no /run/{name}: the hand-off was refused");
         } else {
-            write_net_conf(&job.paths, &ifname, &content, report);
+            write_net_conf(&job.paths, &name, &content, report);
         }
     }
     Gathered {
@@ -256,13 +259,12 @@ fn parse_cmdline(job: &Job) -> Cmdline {
     cmdline::parse(&job.cmdline_text, job.dmi_serial.as_deref(), &dmi)
 }
 
-fn write_net_conf(paths: &Paths, ifname: &str, content: &str, report: &mut Report) {
-    let name = format!("net-{ifname}.conf");
+fn write_net_conf(paths: &Paths, name: &str, content: &str, report: &mut Report) {
     // The run dir may not exist yet (a fresh /run, or --run-dir).
     let res = handoff::make_dir(&paths.run_dir, 0o755)
-        .and_then(|()| handoff::write_atomic(&paths.run_dir, &name, content.as_bytes(), 0o644));
+        .and_then(|()| handoff::write_atomic(&paths.run_dir, name, content.as_bytes(), 0o644));
     match res {
-        Ok(_) => info!("network: kept {ifname}, wrote /run/{name}"),
+        Ok(_) => info!("network: kept, wrote /run/{name}"),
         Err(e) => report.error(format!("network: {e}")),
     }
 }

@@ -30,6 +30,8 @@ pub struct Cmdline {
     pub ip: Vec<IpArg>,
     /// An `ip6=` token other than `off` is present.
     pub ip6: bool,
+    /// Every IPv6 request (`ip6=`, `ip=dhcp6|auto6`, bracketed static `ip=`).
+    pub ip6_args: Vec<crate::cmdline6::Ip6Arg>,
     /// `BOOTIF=01-aa-bb-cc-dd-ee-ff` (PXELINUX/MAAS).
     pub bootif: Option<Mac>,
     /// dracut `ifname=<name>:<mac>`.
@@ -248,6 +250,7 @@ pub fn parse(
     if c.cloud_config_url.is_some() {
         c.legacy_url = None;
     }
+    c.ip6_args = crate::cmdline6::parse(tokens(cmdline));
     let from_dmi = dmi_serial.and_then(|s| nocloud_line(s.trim()));
     let from_cmdline = nocloud_line(cmdline);
     c.nocloud = match (from_dmi, from_cmdline) {
@@ -464,12 +467,15 @@ fn autoconf(s: &str, has_client: bool) -> Autoconf {
         "none" | "off" | "static" if has_client => Autoconf::Static,
         "none" | "off" | "static" => Autoconf::Off,
         "dhcp6" | "auto6" | "link6" | "either6" => Autoconf::Ipv6,
+        // dracut's `dhcp,dhcp6`: DHCPv4 when listed; cmdline6 reads the rest.
+        m if m.split(',').any(|x| x == "dhcp") => Autoconf::Dhcp,
+        m if m.split(',').all(|x| x.ends_with('6')) => Autoconf::Ipv6,
         other => Autoconf::Other(other.to_string()),
     }
 }
 
 /// Splits at `:` except inside `[…]` (dracut writes IPv6 addresses in brackets).
-fn split_fields(s: &str) -> Vec<&str> {
+pub(crate) fn split_fields(s: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let (mut depth, mut start) = (0usize, 0usize);
     for (i, ch) in s.char_indices() {
@@ -515,6 +521,15 @@ pub fn parse_ip(v: &str) -> Option<IpArg> {
         return Some(arg);
     }
     let opt = |i: usize| f.get(i).copied().filter(|s| !s.is_empty());
+    if f[0].starts_with('[') {
+        // A bracketed IPv6 client address: nothing for IPv4 (cmdline6).
+        return Some(IpArg {
+            hostname: opt(4).map(str::to_string),
+            device: opt(5).map(str::to_string),
+            autoconf: Autoconf::Ipv6,
+            ..IpArg::default()
+        });
+    }
     let mut arg = IpArg {
         client: match opt(0) {
             Some(s) => Some(parse_ipv4(s)?),
@@ -837,7 +852,9 @@ mod tests {
         assert!(a.mac.is_some());
         assert!(parse_ip("999.1.1.1::::::none").is_none());
         assert!(!parse_ip("off").unwrap().wants_network());
-        assert_eq!(parse_ip("[fd00::5]::::h:eth0:none").map(|a| a.client), None);
+        // an IPv6 client address is cmdline6's; IPv4 has nothing to do
+        let a = parse_ip("[fd00::5]::::h:eth0:none").unwrap();
+        assert_eq!((a.client, a.autoconf), (None, Autoconf::Ipv6));
     }
 
     #[test]

@@ -9,12 +9,15 @@
 pub mod agent;
 pub mod cli;
 pub mod cmdline;
+pub mod cmdline6;
 pub mod dhcp;
+pub mod dhcp6;
 pub mod error;
 pub mod handoff;
 pub mod identify;
 pub mod logger;
 pub mod mkcidata;
+pub mod ndisc;
 pub mod net;
 pub mod netargs;
 pub mod paths;

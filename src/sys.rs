@@ -370,7 +370,9 @@ pub fn interrupted() -> io::Result<()> {
     }
 }
 
-fn wake_fd() -> Option<BorrowedFd<'static>> {
+/// The read end of the signal wake pipe, for a poll loop of its own (it
+/// becomes readable when SIGTERM/SIGINT is caught).
+pub(crate) fn wake_fd() -> Option<BorrowedFd<'static>> {
     let fd = WAKE_READ.load(Ordering::SeqCst);
     // SAFETY: a non-negative value is the read end of the wake pipe, stored
     // once by `install_signal_handlers` and never closed.

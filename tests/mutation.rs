@@ -14,7 +14,7 @@ use cloudseed::net::http;
 use cloudseed::seed::{self, Kind, Seed};
 use cloudseed::time::Instant;
 use cloudseed::url::{redact, Url};
-use cloudseed::wire::{dhcpv4, dns, netlink};
+use cloudseed::wire::{dhcpv4, dhcpv6, dns, icmpv6, netlink};
 use std::fs;
 use std::io::{Read, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -135,6 +135,48 @@ fn check(target: &str, data: &[u8]) {
             if plan.system_config.is_none() {
                 assert!(std::str::from_utf8(&r.text).is_ok());
             }
+        }
+        "dhcpv6" => {
+            use cloudseed::dhcp6::{Client, Event, Mode};
+            if let Ok(m) = dhcpv6::parse(data) {
+                let again = dhcpv6::parse(&m.emit()).expect("emitted message parses");
+                assert_eq!((again.kind, again.xid), (m.kind, m.xid));
+            }
+            let stateless = data.first().is_some_and(|b| b & 1 == 1);
+            let mode = if stateless {
+                Mode::Stateless
+            } else {
+                Mode::Stateful
+            };
+            let mac = [0x52, 0x54, 0, 0x12, 0x34, 0x56];
+            let mut c = Client::new(mac, mode, Instant::from_millis(5), 0x12_3456);
+            let mut now = Instant::from_millis(5);
+            for pkt in split_packets(data) {
+                if let Some(tx) = c.poll(now) {
+                    dhcpv6::parse(&tx).expect("our own packet parses");
+                }
+                let mut p = pkt.to_vec();
+                if p.len() >= 18 {
+                    p[1..4].copy_from_slice(&c.xid().to_be_bytes()[1..]);
+                    p[4..18].copy_from_slice(&[
+                        0, 1, 0, 10, 0, 3, 0, 1, 0x52, 0x54, 0, 0x12, 0x34, 0x56,
+                    ]);
+                }
+                if let Some(Event::Bound(l)) = c.handle(now, &p) {
+                    assert_eq!(l.address.is_some(), !stateless);
+                    let _ = c.release(now);
+                }
+                now = c
+                    .poll_at()
+                    .unwrap_or(now.add(std::time::Duration::from_secs(1)));
+            }
+        }
+        "ra" => {
+            let mut d =
+                cloudseed::ndisc::Discovery::new([2, 0, 0, 0, 0, 1], Instant::from_millis(0));
+            let _ = d.poll(Instant::from_millis(0));
+            let took = d.handle("fe80::1".parse().unwrap(), 255, data).is_some();
+            assert_eq!(took, icmpv6::parse_ra(data).is_ok());
         }
         other => panic!("no oracle for fuzz target {other:?}"),
     }
@@ -496,6 +538,12 @@ fn http_mutations() {
     fuzz("http_head", &seeds("http_head"), SMALL, 6);
     fuzz("http_chunked", &seeds("http_chunked"), SMALL, 7);
     fuzz("http_response", &seeds("http_response"), SMALL, 8);
+}
+
+#[test]
+fn dhcpv6_and_ra_mutations() {
+    fuzz("dhcpv6", &seeds("dhcpv6"), SMALL, 11);
+    fuzz("ra", &seeds("ra"), SMALL, 12);
 }
 
 #[test]

@@ -439,15 +439,17 @@ impl Write for Bounded {
     }
 }
 
-/// Resolves, connects and fetches once.
-fn attempt(url: &Url, ip: std::net::Ipv4Addr, deadline: Deadline) -> Result<Response> {
+/// Connects (RFC 8305 over `ips`) and fetches once.
+fn attempt(url: &Url, ips: &[std::net::IpAddr], deadline: Deadline) -> Result<Response> {
     let now = sys::now();
-    let left = deadline.remaining(now);
-    if left.is_zero() {
+    if deadline.expired(now) {
         return Err(Error::timeout(format!("http connect to {url}")));
     }
-    let addr = std::net::SocketAddrV4::new(ip, url.port);
-    let tcp = sys::tcp_connect(addr, left.min(CONNECT_TIMEOUT))
+    let addrs: Vec<std::net::SocketAddr> = ips
+        .iter()
+        .map(|&ip| std::net::SocketAddr::new(ip, url.port))
+        .collect();
+    let tcp = super::happy::connect(&addrs, deadline.min_after(now, CONNECT_TIMEOUT))
         .map_err(|e| io_error("connect to", url, e))?;
     let _ = tcp.set_nodelay(true);
     fetch_once(Bounded { tcp, deadline }, url, MAX_BODY)
@@ -524,9 +526,6 @@ fn check_scheme(url: &Url) -> Result<()> {
     if url.scheme != Scheme::Http {
         return Err(Error::unsupported(format!("{url} (only http is fetched)")));
     }
-    if url.host.parse::<std::net::Ipv6Addr>().is_ok() {
-        return Err(Error::unsupported(format!("{url} (ipv6)")));
-    }
     Ok(())
 }
 
@@ -542,18 +541,18 @@ pub fn get(
     let mut seen = vec![current.as_str().to_string()];
     let mut retries = 0u32;
     // Resolve each host once per call; retries reuse the address.
-    let mut resolved: Option<(String, std::net::Ipv4Addr)> = None;
+    let mut resolved: Option<(String, Vec<std::net::IpAddr>)> = None;
     loop {
-        let ip = match &resolved {
-            Some((h, ip)) if *h == current.host => *ip,
+        let ips = match &resolved {
+            Some((h, ips)) if *h == current.host => ips.clone(),
             _ => {
-                let ip = resolver.resolve(&current.host, deadline, report)?;
-                resolved = Some((current.host.clone(), ip));
-                ip
+                let ips = resolver.resolve_all(&current.host, deadline, report)?;
+                resolved = Some((current.host.clone(), ips.clone()));
+                ips
             }
         };
         let start = sys::now();
-        let r = attempt(&current, ip, deadline);
+        let r = attempt(&current, &ips, deadline);
         let end = sys::now();
         let ms = end.since(start).as_millis() as u64;
         let outcome = outcome_of(&r);

@@ -59,6 +59,46 @@ pub fn render(c: &Conf) -> String {
     out
 }
 
+/// The kept IPv6 side of an interface, for `/run/net6-<if>.conf` as
+/// initramfs-tools writes it after `ip6=dhcp` (cloud-init reads it with the
+/// same `_klibc_to_config_entry`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conf6 {
+    pub device: String,
+    /// `dhcp6`, or `none` for static and SLAAC (cloud-init: static).
+    pub dhcp: bool,
+    pub address: std::net::Ipv6Addr,
+    pub prefix: u8,
+    pub gateway: Option<std::net::Ipv6Addr>,
+    pub dns: Vec<std::net::Ipv6Addr>,
+    pub domain_search: Vec<String>,
+    pub hostname: String,
+    pub dnsdomain: String,
+}
+
+pub fn render6(c: &Conf6) -> String {
+    let dns = |i: usize| c.dns.get(i).map(|a| a.to_string()).unwrap_or_default();
+    let mut pairs = vec![
+        ("DEVICE6", c.device.clone()),
+        ("IPV6PROTO", if c.dhcp { "dhcp6" } else { "none" }.into()),
+        ("IPV6ADDR", c.address.to_string()),
+        ("IPV6NETMASK", c.prefix.to_string()),
+        ("IPV6DNS0", dns(0)),
+        ("IPV6DNS1", dns(1)),
+        ("IPV6DOMAINSEARCH", c.domain_search.join(" ")),
+        ("HOSTNAME", c.hostname.clone()),
+        ("DNSDOMAIN", c.dnsdomain.clone()),
+    ];
+    if let Some(g) = c.gateway {
+        pairs.push(("IPV6GATEWAY", g.to_string()));
+    }
+    let mut out = String::new();
+    for (k, v) in pairs {
+        let _ = writeln!(out, "{k}={}", quote(&v));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,6 +127,30 @@ mod tests {
 IPV4NETMASK='255.255.255.0'\nIPV4GATEWAY='10.0.2.2'\nIPV4DNS0='10.0.2.3'\nIPV4DNS1='0.0.0.0'\n\
 HOSTNAME=''\nDNSDOMAIN=''\nROOTSERVER='10.0.2.2'\nfilename=''\nDHCPLEASETIME='86400'\nDOMAINSEARCH=''\n";
         assert_eq!(render(&conf()), want);
+    }
+
+    #[test]
+    fn net6_file() {
+        let c = Conf6 {
+            device: "eth0".into(),
+            dhcp: true,
+            address: "fd00::190".parse().unwrap(),
+            prefix: 64,
+            gateway: None,
+            dns: vec!["fd00::1".parse().unwrap()],
+            domain_search: vec!["example.test".into(), "test".into()],
+            hostname: "node1".into(),
+            dnsdomain: String::new(),
+        };
+        let want = "DEVICE6='eth0'\nIPV6PROTO='dhcp6'\nIPV6ADDR='fd00::190'\nIPV6NETMASK='64'\n\
+IPV6DNS0='fd00::1'\nIPV6DNS1=''\nIPV6DOMAINSEARCH='example.test test'\nHOSTNAME='node1'\nDNSDOMAIN=''\n";
+        assert_eq!(render6(&c), want);
+        let s = render6(&Conf6 {
+            dhcp: false,
+            gateway: Some("fd00::1".parse().unwrap()),
+            ..c
+        });
+        assert!(s.contains("IPV6PROTO='none'\n") && s.ends_with("IPV6GATEWAY='fd00::1'\n"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The network path: bring a link up (or reuse one), DHCPv4, DNS, HTTP, and
 //! leave the network as INTEROP.md section 5 says.
 
+pub mod happy;
 pub mod http;
 pub mod iface;
 pub mod klibc;
@@ -9,6 +10,7 @@ pub mod logical;
 pub mod packet;
 pub mod resolve;
 pub mod rtnl;
+pub mod v6;
 
 use crate::cmdline::{Autoconf, Cmdline, IpArg};
 use crate::dhcp::{self, Lease};
@@ -50,6 +52,8 @@ pub struct Outcome {
     /// When the network is kept: the interface and the klibc-format content
     /// for `/run/net-<if>.conf`; the agent writes it atomically.
     pub klibc_conf: Option<(String, String)>,
+    /// The same for IPv6: `/run/net6-<if>.conf`.
+    pub klibc6_conf: Option<(String, String)>,
 }
 
 /// Default wait for carrier (`cloudseed.carrier-timeout=`).
@@ -94,6 +98,12 @@ pub fn run(
         now,
         deadline.remaining(now).saturating_sub(TEARDOWN_RESERVE),
     );
+    if let Some(mut o) = v6::run_only(cmd, req, paths, deadline, work, req.keep, report) {
+        if !req.write_conf {
+            o.klibc6_conf = None;
+        }
+        return o;
+    }
     let mut rtnl = match Rtnl::open() {
         Ok(r) => r,
         Err(e) => return failed(req, report, e),
@@ -114,8 +124,16 @@ pub fn run(
             up.dns.push(n);
         }
     }
-    fetch(req, &up, work, report, &mut out);
-
+    let mut up6 = v6::alongside(&mut rtnl, cmd, &up.link, paths, work, deadline, report);
+    let resolver = v6::resolver(up.dns.clone(), up6.as_ref());
+    fetch_with(req, &resolver, work, report, &mut out);
+    if let Some(u) = &mut up6 {
+        v6::finish(&mut rtnl, u, req.keep, deadline, &mut out);
+        if !req.write_conf {
+            // dracut's own network config stands (plan::network_left).
+            out.klibc6_conf = None;
+        }
+    }
     let mut entry = entry_of(&up);
     if matches!(up.source, Source::Reused) {
         entry.left = Some(Left::Kept);
@@ -161,6 +179,7 @@ fn failed(req: &Request, report: &mut Report, e: Error) -> Outcome {
             .map(|_| Err(Error::net(msg.clone()))),
         seed: req.seed_url.as_ref().map(|_| Err(Error::net(msg.clone()))),
         klibc_conf: None,
+        klibc6_conf: None,
     }
 }
 
@@ -554,17 +573,22 @@ fn wait_carrier(rtnl: &mut Rtnl, events: &mut Events, index: u32, until: Deadlin
     }
 }
 
-fn fetch(req: &Request, up: &Up, deadline: Deadline, report: &mut Report, out: &mut Outcome) {
-    let resolver = Resolver::new(up.dns.clone());
+fn fetch_with(
+    req: &Request,
+    resolver: &Resolver,
+    deadline: Deadline,
+    report: &mut Report,
+    out: &mut Outcome,
+) {
     if let Some(url) = &req.cloud_config_url {
-        out.cloud_config = Some(match http::get(url, &resolver, deadline, report) {
+        out.cloud_config = Some(match http::get(url, resolver, deadline, report) {
             Ok(http::Body::Found(b)) => Ok(b),
             Ok(http::Body::NotFound) => Err(Error::net(format!("{url}: not found"))),
             Err(e) => Err(e),
         });
     }
     if let Some(base) = &req.seed_url {
-        out.seed = Some(fetch_seed(base, &resolver, deadline, report));
+        out.seed = Some(fetch_seed(base, resolver, deadline, report));
     }
 }
 

@@ -32,7 +32,7 @@ impl Rtnl {
 
     /// Sends one request and collects every reply message with its sequence
     /// number until DONE (dumps) or the ACK/error (changes).
-    fn exchange(
+    pub(crate) fn exchange(
         &mut self,
         build: impl FnOnce(u32) -> Vec<u8>,
         deadline: Deadline,

@@ -28,6 +28,7 @@ const RCODE_MASK: u16 = 0x000f;
 
 pub const TYPE_A: u16 = 1;
 pub const TYPE_CNAME: u16 = 5;
+pub const TYPE_AAAA: u16 = 28;
 pub const CLASS_IN: u16 = 1;
 
 pub const RCODE_NXDOMAIN: u8 = 3;
@@ -91,6 +92,8 @@ impl<T: AsRef<[u8]>> Packet<T> {
 pub enum Reply {
     /// A records of the name, after following any CNAME chain.
     Addrs(Vec<Ipv4Addr>),
+    /// AAAA records of the name (a query for TYPE_AAAA).
+    Addrs6(Vec<std::net::Ipv6Addr>),
     /// NXDOMAIN: the name does not exist (final).
     NoName,
     /// The name exists but has no A record (or the CNAME chain ends outside the answer).
@@ -124,6 +127,11 @@ fn canonical(name: &str) -> Result<String> {
 
 /// A standard query, recursion desired, for the A record of `name`.
 pub fn build_query(id: u16, name: &str) -> Result<Vec<u8>> {
+    build_query_for(id, name, TYPE_A)
+}
+
+/// The same for record type `qtype` (TYPE_A or TYPE_AAAA).
+pub fn build_query_for(id: u16, name: &str, qtype: u16) -> Result<Vec<u8>> {
     let name = canonical(name)?;
     let mut q = Vec::with_capacity(HEADER_LEN + name.len() + 6);
     q.extend_from_slice(&id.to_be_bytes());
@@ -135,7 +143,7 @@ pub fn build_query(id: u16, name: &str) -> Result<Vec<u8>> {
         q.extend_from_slice(label.as_bytes());
     }
     q.push(0);
-    q.extend_from_slice(&TYPE_A.to_be_bytes());
+    q.extend_from_slice(&qtype.to_be_bytes());
     q.extend_from_slice(&CLASS_IN.to_be_bytes());
     Ok(q)
 }
@@ -228,6 +236,7 @@ pub struct Record {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RecordData {
     A(Ipv4Addr),
+    Aaaa(std::net::Ipv6Addr),
     Cname(String),
     Other,
 }
@@ -276,6 +285,12 @@ impl Records<'_> {
                 }
                 RecordData::A(Ipv4Addr::new(b[0], b[1], b[2], b[3]))
             }
+            (TYPE_AAAA, CLASS_IN) => {
+                let b: [u8; 16] = msg[rd_start..rd_end]
+                    .try_into()
+                    .map_err(|_| Error::malformed("dns aaaa record length"))?;
+                RecordData::Aaaa(b.into())
+            }
             (TYPE_CNAME, CLASS_IN) => {
                 let (target, end) = read_name(msg, rd_start)?;
                 if end != rd_end {
@@ -299,6 +314,11 @@ impl Records<'_> {
 /// `name`, and says what it answers. An `Err` means "not a reply to us or
 /// unusable": the caller drops it and keeps waiting (it may be spoofed).
 pub fn parse_response(bytes: &[u8], id: u16, name: &str) -> Result<Reply> {
+    parse_response_for(bytes, id, name, TYPE_A)
+}
+
+/// The same for a query of record type `qtype`.
+pub fn parse_response_for(bytes: &[u8], id: u16, name: &str, qtype: u16) -> Result<Reply> {
     let want = canonical(name)?;
     let p = Packet::new_checked(bytes)?;
     if p.id() != id {
@@ -315,7 +335,7 @@ pub fn parse_response(bytes: &[u8], id: u16, name: &str) -> Result<Reply> {
         return Err(Error::malformed("dns reply question count"));
     }
     let (qname, pos) = read_name(bytes, HEADER_LEN)?;
-    if qname != want || u16_at(bytes, pos)? != TYPE_A || u16_at(bytes, pos + 2)? != CLASS_IN {
+    if qname != want || u16_at(bytes, pos)? != qtype || u16_at(bytes, pos + 2)? != CLASS_IN {
         return Err(Error::malformed("dns reply to another question"));
     }
     match p.rcode() {
@@ -351,6 +371,17 @@ pub fn follow(records: &[Record], name: &str) -> Reply {
             .collect();
         if !addrs.is_empty() {
             return Reply::Addrs(addrs);
+        }
+        let addrs6: Vec<_> = records
+            .iter()
+            .filter(|r| r.name == current)
+            .filter_map(|r| match r.data {
+                RecordData::Aaaa(a) => Some(a),
+                _ => None,
+            })
+            .collect();
+        if !addrs6.is_empty() {
+            return Reply::Addrs6(addrs6);
         }
         let next = records.iter().find_map(|r| match &r.data {
             RecordData::Cname(t) if r.name == current => Some(t.clone()),

@@ -3,6 +3,7 @@
 //! Netlink is host-endian; headers and attributes are 4-byte aligned.
 
 use crate::error::{Error, Result};
+use crate::wire::netlink6;
 use std::net::Ipv4Addr;
 
 pub const NLMSG_HDR_LEN: usize = 16;
@@ -201,6 +202,9 @@ pub enum Msg {
     DelLink(Link),
     NewAddr(Addr),
     NewRoute(RouteEntry),
+    /// IPv6 addresses and routes (`wire::netlink6`).
+    NewAddr6(crate::wire::netlink6::Addr6),
+    NewRoute6(crate::wire::netlink6::Route6),
     /// `NLMSG_ERROR`: 0 is an ACK, otherwise a negative errno.
     Error(i32),
     Done,
@@ -295,8 +299,16 @@ pub fn parse(buf: &[u8]) -> Result<Vec<(u32, Msg)>> {
         let msg = match m.kind {
             RTM_NEWLINK => Msg::NewLink(parse_link(m.payload)?),
             RTM_DELLINK => Msg::DelLink(parse_link(m.payload)?),
-            RTM_NEWADDR => parse_addr(m.payload)?.map_or(Msg::Other(m.kind), Msg::NewAddr),
-            RTM_NEWROUTE => parse_route(m.payload)?.map_or(Msg::Other(m.kind), Msg::NewRoute),
+            RTM_NEWADDR => match parse_addr(m.payload)? {
+                Some(a) => Msg::NewAddr(a),
+                None => netlink6::parse_addr(m.payload)?.map_or(Msg::Other(m.kind), Msg::NewAddr6),
+            },
+            RTM_NEWROUTE => match parse_route(m.payload)? {
+                Some(r) => Msg::NewRoute(r),
+                None => {
+                    netlink6::parse_route(m.payload)?.map_or(Msg::Other(m.kind), Msg::NewRoute6)
+                }
+            },
             NLMSG_ERROR => {
                 let e = u32_at(m.payload, 0).ok_or_else(|| Error::truncated("nlmsgerr"))?;
                 Msg::Error(e as i32)
@@ -322,7 +334,7 @@ impl Builder {
         buf[8..12].copy_from_slice(&seq.to_ne_bytes());
         Builder { buf }
     }
-    fn raw(mut self, bytes: &[u8]) -> Self {
+    pub fn raw(mut self, bytes: &[u8]) -> Self {
         self.buf.extend_from_slice(bytes);
         self.buf.resize(align(self.buf.len()), 0);
         self

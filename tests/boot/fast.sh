@@ -1,5 +1,5 @@
 #!/bin/bash
-# apt: qemu-system-x86 netcat-openbsd busybox-static cpio gzip kmod genisoimage dosfstools mtools python3
+# apt: qemu-system-x86 netcat-openbsd busybox-static cpio gzip kmod genisoimage dosfstools mtools python3 dnsmasq-base iproute2
 # The fast QEMU tier: the Debian kernel + a hand-built initramfs whose /init
 # runs cloudseed with its real defaults (/proc/cmdline, /sys/class/block,
 # /run), then dumps what it wrote to the serial console. Each case asserts on
@@ -14,7 +14,7 @@ set -uo pipefail
 trap csboot_cleanup EXIT
 trap 'exit 130' INT TERM
 
-ALL="policy-stop-post cidata-fat cidata-iso config-2 none disabled required-nothing cloud-config-url nocloud-net-dmi dead-second-nic dead-first-nic url-404 ip-dhcp-kept"
+ALL="policy-stop-post cidata-fat cidata-iso config-2 none disabled required-nothing cloud-config-url nocloud-net-dmi dead-second-nic dead-first-nic url-404 ip-dhcp-kept ipv6-only"
 CASES=${*:-$ALL}
 LOGDIR=${CLOUDSEED_LOGS:-$CSB_ROOT/target/test-logs}/boot-fast
 pass=0 nfail=0
@@ -182,6 +182,37 @@ case_ip-dhcp-kept() { # ip=dhcp asks for initramfs networking: keep it, write ne
   expect_grep net-eth0.conf "^PROTO='dhcp'$"
   expect_grep net-eth0.conf "^IPV4ADDR='10\.0\.2\.15'$"
   expect_grep net-eth0.conf "^IPV4NETMASK='255\.255\.255\.0'$"
+}
+# IPv6 only, MAAS-style: eth0 is a tap in a network namespace where dnsmasq
+# sends RAs and answers DHCPv6 and httpd.py serves [fd00::2]:5248 (QEMU's user
+# networking cannot forward to an IPv6 server). No IPv4 at all.
+case_ipv6-only() {
+  local ns=csb6-$$ w=$CSB_WORK/v6 pf
+  mkdir -p "$w/www/MAAS/metadata/latest"
+  cp "$D/www/cc.cfg" "$w/www/MAAS/metadata/latest/enlist-preseed"
+  CSB_NETNS=$ns
+  ip netns add "$ns" && ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0 &&
+    ip -n "$ns" tuntap add dev tap0 mode tap && ip -n "$ns" link set tap0 up && ip -n "$ns" link set lo up &&
+    ip -n "$ns" addr add fd00::2/64 dev tap0 nodad || { fail "namespace setup"; return; }
+  ip netns exec "$ns" dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-dynamic --interface=tap0 \
+    --dhcp-range=fd00::100,fd00::1ff,64,1h --enable-ra --dhcp-leasefile="$w/leases" \
+    --log-dhcp --log-facility="$w/dnsmasq.log" &
+  CSB_PIDS+=($!)
+  ip netns exec "$ns" python3 "$CSB_ROOT/tests/support/httpd.py" --root "$w/www" --bind fd00::2 --port 5248 \
+    --port-file "$w/port" --log "$w/httpd.log" 2>> "$w/httpd.err" &
+  CSB_PIDS+=($!)
+  for pf in $(seq 100); do [ -s "$w/port" ] && break; sleep 0.05; done # bounded poll for the port file
+  csboot_boot "$CASE" --wait net/eth0 --tap "$ns:tap0" \
+    --append " ip=off ip6=dhcp cloud-config-url=http://[fd00::2]:5248/MAAS/metadata/latest/enlist-preseed/?op=get_enlist_preseed"
+  expect_finished 0
+  grep -qx /MAAS/metadata/latest/enlist-preseed/ "$w/httpd.log" || fail "server never saw the enlist-preseed GET"
+  grep -q "DHCPREPLY(tap0) fd00::1" "$w/dnsmasq.log" || fail "no DHCPv6 reply in dnsmasq's log"
+  expect_file net6-eth0.conf
+  expect_grep net6-eth0.conf "^DEVICE6='eth0'$"
+  expect_grep net6-eth0.conf "^IPV6PROTO='dhcp6'$"
+  expect_grep net6-eth0.conf "^IPV6ADDR='fd00::1"
+  expect_no net-eth0.conf
+  ip netns del "$ns"; CSB_NETNS=
 }
 # No boot: the systemd unit's ExecStopPost half of the failure policy, with a
 # fake systemctl that records what it was asked. (The "run" half is in every boot.)

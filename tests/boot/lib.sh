@@ -92,6 +92,7 @@ csboot_cleanup() {
   local p
   for p in "${CSB_PIDS[@]}"; do kill "$p" 2> /dev/null && wait "$p" 2> /dev/null; done
   CSB_PIDS=()
+  [ -n "${CSB_NETNS:-}" ] && ip netns del "$CSB_NETNS" 2> /dev/null
   if [ -n "${CSBOOT_KEEP:-}" ]; then echo "kept $CSB_WORK" >&2
   elif [ -n "${CSB_WORK:-}" ]; then rm -rf "$CSB_WORK"; fi
   return 0
@@ -140,12 +141,13 @@ csb_free_port() {
 #   --fwd           guestfwd 10.0.2.100:80 -> 127.0.0.1:$HTTP_PORT (one nc per connection)
 #   --dead-nic      a second virtio NIC on a UDP socket nobody answers
 #   --dead-nic-first  the same NIC, but first on the PCI bus (eth0)
+#   --tap NS:TAP    eth0 is tap device TAP in network namespace NS, QEMU runs there
 # Results: $CSB_WORK/NAME/{serial.log,run/...,meta}; sets B_RC (the failure
 # policy's verdict: 0 = boot goes on, 1 = stop it; "none" if it never ran), B_WALL (s, QEMU wall clock), B_CS (s, cloudseed in
 # the guest), B_DIR (the decoded /run), B_DONE (yes if the guest finished).
 csboot_boot() {
   local name=$1; shift
-  local append="" wait="" fwd="" dead="" extra=()
+  local append="" wait="" fwd="" dead="" tap="" extra=()
   while [ $# -gt 0 ]; do
     case $1 in
       --append) append="$append $2"; shift 2 ;;
@@ -153,6 +155,7 @@ csboot_boot() {
       --fwd) fwd=1; shift ;;
       --dead-nic) dead=second; shift ;;
       --dead-nic-first) dead=first; shift ;;
+      --tap) tap=$2; shift 2 ;;
       --) shift; extra=("$@"); break ;;
       *) echo "csboot_boot: bad option $1" >&2; return 2 ;;
     esac
@@ -162,6 +165,8 @@ csboot_boot() {
   for a in "${extra[@]}"; do [ "$a" = -cdrom ] && append="$append csboot.ata"; done
   local net="user,id=n0,restrict=on"
   [ -n "$fwd" ] && net="$net,guestfwd=tcp:10.0.2.100:80-cmd:nc 127.0.0.1 $HTTP_PORT"
+  local inns=()
+  [ -n "$tap" ] && net="tap,id=n0,ifname=${tap#*:},script=no,downscript=no" inns=(ip netns exec "${tap%%:*}")
   local args=(
     -machine pc -accel tcg -cpu qemu64 -smp 2 -m 512
     -nodefaults -no-user-config -display none -monitor none -serial stdio -no-reboot
@@ -180,7 +185,7 @@ csboot_boot() {
   args+=("${extra[@]}")
   printf '%q ' qemu-system-x86_64 "${args[@]}" > "$d/cmd"
   local t0=${EPOCHREALTIME/./} rc=0
-  timeout -k 5 "$CSB_TIMEOUT" qemu-system-x86_64 "${args[@]}" < /dev/null > "$d/serial.log" 2>&1 || rc=$?
+  "${inns[@]}" timeout -k 5 "$CSB_TIMEOUT" qemu-system-x86_64 "${args[@]}" < /dev/null > "$d/serial.log" 2>&1 || rc=$?
   local ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
   B_WALL=$(printf '%d.%01d' $((ms / 1000)) $((ms % 1000 / 100)))
   B_DIR=$d/run B_META=$d/meta

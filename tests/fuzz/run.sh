@@ -109,6 +109,8 @@ for t in "${targets[@]}"; do
     fat) cp -n "$scratch"/img/fat-* "$fx"/volumes/*.img "$corpus"/ 2> /dev/null ;;
     iso9660) cp -n "$scratch"/img/iso-* "$fx"/volumes/*.iso "$corpus"/ 2> /dev/null ;;
     dhcp) cp -n "$fx"/dhcp/*.bin "$corpus"/ 2> /dev/null ;;
+    dhcpv6) cp -n "$fx"/dhcpv6/*/*.bin "$corpus"/ 2> /dev/null ;;
+    ra) cp -n "$fx"/ra/*.bin "$corpus"/ 2> /dev/null ;;
     netlink) cp -n "$fx"/netlink/*.bin "$corpus"/ 2> /dev/null ;;
     # All zero: the template itself; a few bytes: the boot sector only.
     fat32) head -c 13312 /dev/zero > "$corpus/template"; head -c 90 /dev/zero > "$corpus/boot" ;;

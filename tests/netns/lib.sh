@@ -79,6 +79,11 @@ start_httpd() {
   wait_for "test -s '$WORK/port'" "httpd"
 }
 
+# has GREP-ARGS: grep that reads all of its input. `cmd | grep -q` under
+# pipefail fails at random when grep exits before cmd has written everything
+# (cmd dies of SIGPIPE): `ip addr show` writes a line after the match.
+has() { grep "$@" >/dev/null; }
+
 # wait_for CMD WHAT: a bounded poll loop on a condition (no fixed sleeps).
 wait_for() {
   local i

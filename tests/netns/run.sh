@@ -41,8 +41,8 @@ report() {
 clean_after() {
   local i
   for i in c0 c1; do
-    ip -n "$CLI" -4 addr show dev $i | grep -q inet && { echo "$i keeps an address"; return 1; }
-    ip -n "$CLI" link show dev $i | grep -q ',UP' && { echo "$i left up"; return 1; }
+    ip -n "$CLI" -4 addr show dev $i | has inet && { echo "$i keeps an address"; return 1; }
+    ip -n "$CLI" link show dev $i | has ',UP' && { echo "$i left up"; return 1; }
   done
   [ -z "$(ip -n "$CLI" -4 route show table main)" ] || { echo "routes left: $(ip -n "$CLI" -4 route)"; return 1; }
 }
@@ -86,7 +86,7 @@ before=$(grep -c "DHCPDISCOVER(s0) $MAC0" "$WORK/dnsmasq.log")
 run_cs "cloud-config-url=http://10.77.0.1/cc cloudseed.interface=c0"
 after=$(grep -c "DHCPDISCOVER(s0) $MAC0" "$WORK/dnsmasq.log")
 if [ $RC = 0 ] && [ "$before" = "$after" ] && [ "$(report 'r["network"]["reason"]')" = "existing address" ] &&
-  ip -n "$CLI" -4 addr show c0 | grep -q 10.77.0.50/24 && ip -n "$CLI" route | grep -q "default via 10.77.0.1"; then
+  ip -n "$CLI" -4 addr show c0 | has 10.77.0.50/24 && ip -n "$CLI" route | has "default via 10.77.0.1"; then
   ok existing-address-reused; else bad existing-address-reused "$(why); discovers $before -> $after"; fi
 
 # 5. Two NICs, DHCP answered on one only (listed second): it wins, the other is left down.
@@ -127,7 +127,7 @@ for c in "ip=dhcp cloudseed.interface=c0" "ip=::::h:BOOTIF:dhcp BOOTIF=01-${MAC0
   reset_client
   run_cs "cloud-config-url=http://10.77.0.1/cc $c"
   if [ $RC = 0 ] && [ -f "$RUN/net-c0.conf" ] && out=$(klibc_ok "$RUN/net-c0.conf" c0 "$c" 2>&1) &&
-    [ "$(report 'r["network"]["left"]')" = kept ] && ip -n "$CLI" -4 addr show c0 | grep -q "inet 10.77.0.1"; then
+    [ "$(report 'r["network"]["left"]')" = kept ] && ip -n "$CLI" -4 addr show c0 | has "inet 10.77.0.1"; then
     ok "keep-network ($c)"; else bad "keep-network ($c)" "$(why) ${out:-}"; fi
 done
 
@@ -147,18 +147,18 @@ reset_client
 run_cs "cloud-config-url=http://10.77.0.1/cc cloudseed.interface=c0 cloudseed.network=keep"
 routes=$(ip -n "$CLI" -4 route show table main | tr '\n' '|')
 kept_ok=no
-if [ $RC = 0 ] && ip -n "$CLI" link show c0 | grep -q "mtu 1400" &&
+if [ $RC = 0 ] && ip -n "$CLI" link show c0 | has "mtu 1400" &&
   [[ $routes == *"192.168.50.0/24 via 10.77.0.2"* ]] && [[ $routes == *"default via 10.77.0.1"* ]]; then kept_ok=yes; fi
 reset_client
 run_cs "cloud-config-url=http://10.77.0.1/cc cloudseed.interface=c0"
-if [ $kept_ok = yes ] && [ $RC = 0 ] && ip -n "$CLI" link show c0 | grep -q "mtu 1500" && msg=$(clean_after); then
+if [ $kept_ok = yes ] && [ $RC = 0 ] && ip -n "$CLI" link show c0 | has "mtu 1500" && msg=$(clean_after); then
   ok classless-routes-and-mtu; else bad classless-routes-and-mtu "$(why) kept=$kept_ok routes=$routes ${msg:-}"; fi
 
 # 10. Fault: the DHCP server is silent; the run ends by --timeout with exit 1.
 stop_dnsmasq
 reset_client
 run_cs "cloud-config-url=http://10.77.0.1/cc cloudseed.interface=c0" 3
-if [ $RC = 1 ] && report '" ".join(r["errors"])' | grep -qi "dhcp" && msg=$(clean_after); then
+if [ $RC = 1 ] && report '" ".join(r["errors"])' | has -i "dhcp" && msg=$(clean_after); then
   ok dhcp-silent; else bad dhcp-silent "$(why) ${msg:-} errors=$(report 'r["errors"]' 2>&1)"; fi
 
 # 11. HTTP faults end to end (issue 3): a configured interface is reused, so
@@ -170,7 +170,7 @@ ip -n "$CLI" addr add 10.77.0.50/24 dev c0
 ip -n "$CLI" route add default via 10.77.0.1
 wait_for "ip -n $CLI link show c0 | grep -q LOWER_UP" carrier
 only_report() { [ "$(cd "$RUN" && find . -type f | sort | tr '\n' ' ')" = "./cloudseed/report.json " ]; }
-errors_have() { report '" ".join(r["errors"])' | grep -qi -- "$1"; }
+errors_have() { report '" ".join(r["errors"])' | has -i -- "$1"; }
 fault_case() { # name cmdline timeout want_rc error_regex
   run_cs "$2" "$3"
   if [ "$4" = 0 ]; then
@@ -192,6 +192,9 @@ fault_case http-not-cloud-config "cloud-config-url=$U/fault/not-cloud-config/cc"
 fault_case http-404-seed "ds=nocloud-net;s=$U/nonexistent/" 10 1 "nocloud seed"
 fault_case sha256-mismatch "cloud-config-url=$U/cc cloudseed.sha256=${CC_SHA//[0-9]/0}" 10 1 "sha256"
 fault_case sha256-match "cloud-config-url=$U/cc cloudseed.sha256=$CC_SHA" 10 0
+
+# 12-18. IPv6.
+. "$HERE/v6.sh"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

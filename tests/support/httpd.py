@@ -198,6 +198,8 @@ def main():
     ARGS = p.parse_args()
     ThreadingHTTPServer.daemon_threads = True
     ThreadingHTTPServer.allow_reuse_address = True
+    if ":" in ARGS.bind:  # an IPv6 literal (the IPv6 netns cases)
+        ThreadingHTTPServer.address_family = socket.AF_INET6
     srv = ThreadingHTTPServer((ARGS.bind, ARGS.port), Handler)
     tmp = ARGS.port_file + ".tmp"
     with open(tmp, "w") as f:
