@@ -15,6 +15,7 @@ DRACUTDIR ?= $(PREFIX)/lib/dracut/modules.d/50cloudseed
 DRACUTCONFDIR ?= $(PREFIX)/lib/dracut/dracut.conf.d
 ITOOLSDIR ?= $(PREFIX)/share/initramfs-tools
 MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/cloudseed
 INSTALL ?= install
 
 BIN ?= target/cloudseed-static
@@ -29,7 +30,9 @@ FILES := \
 	0755:initramfs-tools/hooks/cloudseed:$(ITOOLSDIR)/hooks/cloudseed \
 	0755:initramfs-tools/scripts/init-premount/cloudseed:$(ITOOLSDIR)/scripts/init-premount/cloudseed \
 	0644:man/cloudseed.8:$(MANDIR)/man8/cloudseed.8 \
-	0644:man/cloudseed-cmdline.7:$(MANDIR)/man7/cloudseed-cmdline.7
+	0644:man/cloudseed-cmdline.7:$(MANDIR)/man7/cloudseed-cmdline.7 \
+	0644:readonly-root/cloudseed-readonly-root.conf:$(DATADIR)/readonly-root/cloudseed-readonly-root.conf \
+	0644:readonly-root/var-lib-cloud.mount:$(DATADIR)/readonly-root/var-lib-cloud.mount
 
 # Packages only: installing the package is the opt-in for dracut, as it is for
 # initramfs-tools (whose hooks are always run). `make install` leaves dracut opt-in.
@@ -65,7 +68,7 @@ install-package: install
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/cloudseed
 	@for f in $(FILES) $(PKG_FILES); do r=$${f#*:}; rm -f $(DESTDIR)$${r#*:}; done
-	-rmdir $(DESTDIR)$(DRACUTDIR)
+	-rmdir $(DESTDIR)$(DRACUTDIR) $(DESTDIR)$(DATADIR)/readonly-root $(DESTDIR)$(DATADIR)
 
 # Every crate in Cargo.lock, for a build with no network (debian/rules and the
 # spec use it through --config source replacement when vendor/ exists).

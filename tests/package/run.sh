@@ -1,8 +1,10 @@
 #!/bin/bash
-# apt: debhelper dpkg-dev lintian rpm fakeroot make man-db groff-base cpio zstd
+# apt: debhelper dpkg-dev lintian rpm fakeroot make man-db groff-base cpio zstd file systemd
 # The package suite: the .deb and the RPM are built from a clean copy of the
 # checkout (tracked files + vendor/, no network in the build) and checked:
 #   docs           tests/package/docs.sh (man pages, --help, README agree)
+#   readonly-root  the shipped tmpfiles.d snippet, applied to an image root,
+#                  makes cloud-init's 91_kernel_cmdline_url.cfg a symlink into /run
 #   deb            `dpkg-buildpackage -us -uc -b` builds cloudseed_<ver>_<arch>.deb
 #   deb-contents   binary, initramfs-tools hook + script, dracut module and
 #                  its conf, man pages, docs; every Makefile FILES entry
@@ -21,7 +23,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
-ALL="docs deb deb-contents deb-trigger lintian repro install-remove rpm"
+ALL="docs readonly-root deb deb-contents deb-trigger lintian repro install-remove rpm"
 CASES=${*:-$ALL}
 W=$(mktemp -d /tmp/cloudseed-pkg.XXXXXX)
 trap 'rm -rf "$W"' EXIT
@@ -48,6 +50,19 @@ if want docs; then
   out=$(tests/package/docs.sh 2>&1); rc=$?
   printf '%s\n' "$out" | sed -n 's/^\(PASS\|FAIL\)/  docs: \1/p'
   [ $rc = 0 ] && ok "docs ($(tail -1 <<< "$out"))" || bad "docs ($(tail -1 <<< "$out"))"
+fi
+
+if want readonly-root; then
+  img=$W/img; mkdir -p "$img/etc/cloud/cloud.cfg.d"
+  l=/etc/cloud/cloud.cfg.d/91_kernel_cmdline_url.cfg
+  if command -v systemd-tmpfiles > /dev/null; then
+    systemd-tmpfiles --root="$img" --create - < readonly-root/cloudseed-readonly-root.conf 2> "$W/tmpfiles.err"
+    [ -L "$img$l" ] && [ "$(readlink "$img$l")" = /run/cloud-init/91_kernel_cmdline_url.cfg ] &&
+      ok "readonly-root: systemd-tmpfiles --root makes $l -> /run/cloud-init/" ||
+      bad "readonly-root: no symlink at $l ($(cat "$W/tmpfiles.err"))"
+  else
+    bad "readonly-root: systemd-tmpfiles missing"
+  fi
 fi
 
 need_deb=""
