@@ -2,10 +2,13 @@
 # Builds the static release binary and prints its path. Used by every suite.
 #   tests/lib/build.sh [ARCH]      ARCH: x86_64 (default) or aarch64
 #   CLOUDSEED_BUILD=plain ...      the packager's build instead (see below)
+#   CLOUDSEED_TARGET_DIR=DIR ...   another cargo target dir (e.g. for an
+#                                  unstripped build: tests/bench/size.sh)
 #
 # tuned (the default; what ships, the smallest): musl, std rebuilt for size
 # without its backtrace symbolizer and with panic=abort (a parser panic ends
-# only the probe helper process, src/scan.rs), non-PIE, no panic locations.
+# only the probe helper process, src/scan.rs), non-PIE, no panic locations,
+# no unwind tables (nothing unwinds with panic=abort; -76 KiB of .eh_frame).
 # That needs the rust-src component and unstable cargo flags (RUSTC_BOOTSTRAP=1
 # on stable), into target/static/.
 # plain: `cargo build --release --locked --target ARCH-unknown-linux-musl`
@@ -28,14 +31,14 @@ sysroot=$(rustc --print sysroot)
 mode=${CLOUDSEED_BUILD:-tuned}
 [ -n "${CLOUDSEED_PLAIN_STD:-}" ] && mode=plain
 if [ "$mode" = tuned ] && grep -qx "$musl" <<<"$installed" && [ -d "$sysroot/lib/rustlib/src/rust/library" ]; then
-  target=$musl dir=target/static
+  target=$musl dir=${CLOUDSEED_TARGET_DIR:-target}/static
   RUSTC_BOOTSTRAP=1 \
-  RUSTFLAGS="-C relocation-model=static -Z location-detail=none $noseparate --remap-path-prefix=$PWD=." \
+  RUSTFLAGS="-C relocation-model=static -C force-unwind-tables=no -Z location-detail=none $noseparate --remap-path-prefix=$PWD=." \
     cargo build -q --release --locked --target "$target" --target-dir "$dir" \
       -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size >&2
 elif grep -qx "$musl" <<<"$installed"; then
-  target=$musl dir=target
-  env -u RUSTFLAGS -u CARGO_ENCODED_RUSTFLAGS cargo build -q --release --locked --target "$target" >&2
+  target=$musl dir=${CLOUDSEED_TARGET_DIR:-target}
+  env -u RUSTFLAGS -u CARGO_ENCODED_RUSTFLAGS cargo build -q --release --locked --target "$target" --target-dir "$dir" >&2
 elif [ "$arch" = x86_64 ] && [ "$mode" != plain ]; then
   target=x86_64-unknown-linux-gnu dir=target
   RUSTFLAGS="-C target-feature=+crt-static" cargo build -q --release --locked --target "$target" >&2
@@ -43,4 +46,5 @@ else
   echo "build.sh: the $musl target is not installed (rustup target add $musl)" >&2
   exit 1
 fi
-echo "$PWD/$dir/$target/release/cloudseed"
+case $dir in /*) ;; *) dir=$PWD/$dir ;; esac
+echo "$dir/$target/release/cloudseed"
