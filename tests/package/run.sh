@@ -42,7 +42,7 @@ srctree() { # DIR
   cp -a vendor "$1/cloudseed-$upver/"
 }
 debbuild() { # DIR -> DIR/cloudseed_<ver>_<arch>.deb
-  srctree "$1" && (cd "$1/cloudseed-$upver" && nice dpkg-buildpackage -us -uc -b) > "$1/build.log" 2>&1
+  tests/package/build-deb.sh "$1" > /dev/null 2>&1
 }
 deb=$W/a/cloudseed_${ver}_$arch.deb
 

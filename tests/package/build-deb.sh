@@ -1,0 +1,24 @@
+#!/bin/bash
+# apt: debhelper dpkg-dev fakeroot make
+# tests/package/build-deb.sh OUTDIR: builds the .deb from a clean copy of the
+# checkout (tracked and new unignored files, plus vendor/ from `make vendor`)
+# in OUTDIR/cloudseed-<version>/ and prints the .deb's path. The build log is
+# OUTDIR/build.log. Used by tests/package/run.sh and tests/boot/full.sh.
+set -euo pipefail
+out=${1:?usage: build-deb.sh OUTDIR}
+cd "$(dirname "$0")/../.."
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+ver=$(dpkg-parsechangelog -S Version)
+upver=${ver%%-*}
+arch=$(dpkg --print-architecture)
+[ -d vendor ] && [ vendor -nt Cargo.lock ] || make -s vendor
+src=$out/cloudseed-$upver
+rm -rf "$src"; mkdir -p "$src"
+git ls-files -co --exclude-standard | grep -v '^vendor/' | tar -cf - -T - | tar -xf - -C "$src"
+cp -a vendor "$src/"
+if ! (cd "$src" && nice dpkg-buildpackage -us -uc -b) > "$out/build.log" 2>&1; then
+  tail -15 "$out/build.log" >&2
+  exit 1
+fi
+echo "$out/cloudseed_${ver}_$arch.deb"
