@@ -16,6 +16,8 @@
 #                  (tests/lib/debroot.sh): dpkg -i runs update-initramfs through
 #                  the trigger and the initramfs holds cloudseed; dpkg --purge
 #                  runs it again and the next initramfs holds no cloudseed
+#   deb-arm64      the arm64 .deb cross-built (`dpkg-buildpackage -a arm64`):
+#                  a static aarch64 binary, lintian without errors
 #   rpm            `rpmbuild -bb` of rpm/cloudseed.spec; `rpm -qlp` file list
 #                  (Fedora layout) and `rpm -qp --scripts` scriptlets
 #   tests/package/run.sh [CASE...]
@@ -23,7 +25,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
-ALL="docs readonly-root deb deb-contents deb-trigger lintian repro install-remove rpm"
+ALL="docs readonly-root deb deb-contents deb-trigger lintian repro install-remove deb-arm64 rpm"
 CASES=${*:-$ALL}
 W=$(mktemp -d /tmp/cloudseed-pkg.XXXXXX)
 trap 'rm -rf "$W"' EXIT
@@ -169,6 +171,23 @@ if want install-remove && [ -f "$deb" ]; then
     else bad "install-remove:${f#;}"; sed 's/^/    /' "$W/ir.log" | tail -30; fi
   else
     bad "install-remove: no Debian 12 root (tests/lib/debroot.sh bookworm)"; tail -5 "$W/debroot.log"
+  fi
+fi
+
+if want deb-arm64; then
+  t0=$SECONDS
+  if adeb=$(tests/package/build-deb.sh "$W/arm64" arm64 2> "$W/arm64.err") && [ -f "$adeb" ]; then
+    x=$W/xa; mkdir -p "$x"; dpkg-deb -x "$adeb" "$x"
+    lintian --fail-on error "${adeb%.deb}.changes" > "$W/lintian-arm64.log" 2>&1; lrc=$?
+    if [ "$(dpkg-deb -f "$adeb" Architecture)" = arm64 ] &&
+       file "$x/usr/sbin/cloudseed" | grep -q 'ARM aarch64.*statically linked' && [ $lrc = 0 ]; then
+      ok "deb-arm64: $(basename "$adeb"), binary $(stat -c %s "$x/usr/sbin/cloudseed") bytes, lintian clean, in $((SECONDS - t0))s"
+    else
+      bad "deb-arm64: arch $(dpkg-deb -f "$adeb" Architecture), $(file -b "$x/usr/sbin/cloudseed" | cut -c1-60), lintian rc $lrc"
+      grep -v 'root privileges' "$W/lintian-arm64.log" | sed 's/^/    /'
+    fi
+  else
+    bad "deb-arm64: the cross build failed"; sed 's/^/    /' "$W/arm64.err" | tail -15
   fi
 fi
 
