@@ -942,7 +942,10 @@ mod tests {
         // Without a generator (a manual run), ip6= keeps the network as ip= does.
         use crate::plan::{network_left, Generator, NetworkLeft};
         let left = |t: &str| network_left(&c(t), t, Generator::Unknown);
-        assert_eq!(left("ip=off ip6=dhcp"), NetworkLeft::Keep { write_conf: true });
+        assert_eq!(
+            left("ip=off ip6=dhcp"),
+            NetworkLeft::Keep { write_conf: true }
+        );
         assert_eq!(
             left("ip=off ip6=dhcp cloudseed.network=teardown"),
             NetworkLeft::Teardown

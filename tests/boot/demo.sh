@@ -24,6 +24,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 rustup target list --installed 2> /dev/null | grep -qx x86_64-unknown-linux-musl ||
   rustup target add x86_64-unknown-linux-musl > /dev/null 2>&1 || true # else glibc +crt-static
+# rust-src: tests/lib/build.sh rebuilds std for size, the binary within budget
+rustup component list --installed 2> /dev/null | grep -q '^rust-src' ||
+  rustup component add rust-src > /dev/null 2>&1 || echo "demo: rust-src unavailable, the binary will be larger" >&2
 
 . "$(dirname "$0")/lib.sh"
 trap csboot_cleanup EXIT

@@ -1,13 +1,15 @@
 #!/bin/bash
-# apt: qemu-system-x86 debootstrap debian-archive-keyring e2fsprogs dosfstools mtools netcat-openbsd python3 make util-linux
+# apt: qemu-system-x86 debootstrap debian-archive-keyring e2fsprogs dosfstools mtools netcat-openbsd python3 make util-linux debhelper dpkg-dev fakeroot
 # Full boot tier: the Debian 12 root from tests/lib/debroot.sh, cloudseed
-# installed with `make install`, the initramfs built by the real generator
-# (initramfs-tools, then dracut), booted under QEMU TCG. Each variant boots
-# three times: with a cidata disk, over the network (ds=nocloud-net;s=http://…
-# served by python on 127.0.0.1 through a restrict=on guestfwd), and with
-# cloud-config-url=… ip=dhcp and no cc: on this local root (ccurl: issue 8's
-# "cloud-config-url alone": the body applies, cloud-init searches no
-# datasource but None, and the NIC is not left configured by the initramfs). cloud-init's
+# installed from its .deb (tests/package/build-deb.sh; dpkg -i), the initramfs
+# built by the real generator through the package's own update-initramfs
+# trigger (initramfs-tools) and dracut.conf.d file (dracut), booted under QEMU
+# TCG. Each variant boots three times: with a cidata disk, over the network
+# (ds=nocloud-net;s=http://… served by python on 127.0.0.1 through a
+# restrict=on guestfwd), and with cloud-config-url=… ip=dhcp and no cc: on
+# this local root (ccurl: issue 8's "cloud-config-url alone": the body
+# applies, cloud-init searches no datasource but None, and the NIC is not
+# left configured by the initramfs). cloud-init's
 # power_state condition runs the image's cloudseed-proof after the final
 # stage, which prints the evidence (prefix "CSP| ") on the serial console and
 # lets the VM power off. Asserted: hostname, user + ssh key, runcmd marker,
@@ -64,17 +66,19 @@ build_initrd() {
   printf '#!/bin/sh\nexit 101\n' > "$r/usr/sbin/policy-rc.d"
   chmod 0755 "$r/usr/sbin/policy-rc.d"
   in_root() { LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive chroot "$r" "$@"; }
+  # the package's update-initramfs trigger rebuilds the initramfs (itools)
+  in_root dpkg -i /tmp/cloudseed.deb
+  rm -f "$r/tmp/cloudseed.deb"
   case $v in
     itools)
-      in_root update-initramfs -u -k "$kver"
       in_root lsinitramfs "/boot/initrd.img-$kver" > "$r.list" ;;
     dracut)
-      # generic image, never the build host's view; the module only on request
+      # generic image, never the build host's view; the module comes from
+      # the package's /usr/lib/dracut/dracut.conf.d/50-cloudseed.conf
       mkdir -p "$r/etc/dracut.conf.d"
       cat > "$r/etc/dracut.conf.d/90-cloudseed-test.conf" <<'EOF'
 hostonly="no"
 hostonly_cmdline="no"
-add_dracutmodules+=" cloudseed "
 EOF
       in_root apt-get -q update
       # replaces initramfs-tools (Conflicts); dracut provides linux-initramfs-tool.
@@ -104,7 +108,7 @@ prepare() {
   printf '127.0.0.1 localhost\n127.0.1.1 image\n' > "$r/etc/hosts"
   passwd -R "$r" -l root > /dev/null
   install -m 0755 "$F/cloudseed-proof" "$r/usr/local/sbin/cloudseed-proof"
-  make -s -C "$REPO" install DESTDIR="$r" > /dev/null || { echo "make install failed" >&2; return 1; }
+  cp "$DEB" "$r/tmp/cloudseed.deb" || return 1
   unshare -m --propagation private bash -c "$(declare -f build_initrd); build_initrd \"\$@\"" _ "$r" "$v" \
     > "$W/build-$v.log" 2>&1 || { tail -20 "$W/build-$v.log" >&2; return 1; }
   case $v in
@@ -233,6 +237,9 @@ t=$SECONDS
 BASE=$("$REPO/tests/lib/debroot.sh" bookworm) || { ko setup "debroot.sh bookworm failed"; finish; }
 timings+=("$(printf '%-24s %4d s' debroot-bookworm $((SECONDS - t)))")
 timed make-build make -s -C "$REPO" build > /dev/null || { ko setup "make build failed"; finish; }
+t0=$SECONDS
+DEB=$("$REPO/tests/package/build-deb.sh" "$W/deb") || { ko setup "the .deb did not build"; finish; }
+timings+=("$(printf '%-24s %4d s' deb-build $((SECONDS - t0)))")
 make_seeds || { ko setup "could not make the seeds"; finish; }
 for v in ${BOOT_VARIANTS:-itools dracut}; do
   if ! timed "image-$v" prepare "$v"; then ko "full/$v" "image build failed"; continue; fi

@@ -13,6 +13,10 @@ CSB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CSB_CACHE=${CLOUDSEED_CACHE:-/var/cache/cloudseed-test}
 CSB_TIMEOUT=${CSBOOT_TIMEOUT:-240} # hard limit per boot, s (a boot takes ~10)
 CSB_PIDS=()
+# The machine (tests/boot/arm64.sh sets these for qemu-system-aarch64 -M virt).
+CSB_QEMU=${CSB_QEMU:-qemu-system-x86_64}
+CSB_MACHINE=${CSB_MACHINE:-"-machine pc -accel tcg -cpu qemu64"}
+CSB_CONSOLE=${CSB_CONSOLE:-ttyS0,115200}
 
 csb_log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
@@ -168,10 +172,10 @@ csboot_boot() {
   local inns=()
   [ -n "$tap" ] && net="tap,id=n0,ifname=${tap#*:},script=no,downscript=no" inns=(ip netns exec "${tap%%:*}")
   local args=(
-    -machine pc -accel tcg -cpu qemu64 -smp 2 -m 512
+    $CSB_MACHINE -smp 2 -m 512
     -nodefaults -no-user-config -display none -monitor none -serial stdio -no-reboot
     -kernel "$CSB_KERNEL" -initrd "$CSB_WORK/initrd"
-    -append "console=ttyS0,115200 panic=1 csboot.wait=${wait}${append}"
+    -append "console=$CSB_CONSOLE panic=1 csboot.wait=${wait}${append}"
     -netdev "$net"
   )
   # UDP to a port nobody listens on: the NIC has carrier, nothing answers.
@@ -183,9 +187,9 @@ csboot_boot() {
   [ "$dead" = second ] && args+=("${deadnic[@]}")
   args+=(-device virtio-rng-pci)
   args+=("${extra[@]}")
-  printf '%q ' qemu-system-x86_64 "${args[@]}" > "$d/cmd"
+  printf '%q ' "$CSB_QEMU" "${args[@]}" > "$d/cmd"
   local t0=${EPOCHREALTIME/./} rc=0
-  "${inns[@]}" timeout -k 5 "$CSB_TIMEOUT" qemu-system-x86_64 "${args[@]}" < /dev/null > "$d/serial.log" 2>&1 || rc=$?
+  "${inns[@]}" timeout -k 5 "$CSB_TIMEOUT" "$CSB_QEMU" "${args[@]}" < /dev/null > "$d/serial.log" 2>&1 || rc=$?
   local ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
   B_WALL=$(printf '%d.%01d' $((ms / 1000)) $((ms % 1000 / 100)))
   B_DIR=$d/run B_META=$d/meta
