@@ -572,28 +572,58 @@ pub fn route(
     } else {
         RT_SCOPE_LINK
     };
+    route_msg(
+        RouteMsg {
+            kind,
+            flags,
+            seq,
+            family: AF_INET,
+            proto: RTPROT_DHCP,
+            scope,
+            index,
+        },
+        &dst.octets(),
+        dst_len,
+        gateway.map(|g| g.octets()).as_ref().map(|g| &g[..]),
+    )
+}
+
+/// The fixed part of a route message, for [`route_msg`].
+pub(crate) struct RouteMsg {
+    pub kind: u16,
+    pub flags: u16,
+    pub seq: u32,
+    pub family: u8,
+    pub proto: u8,
+    pub scope: u8,
+    pub index: u32,
+}
+
+/// One route message in the main table, IPv4 or IPv6 (`dst` and `gateway`
+/// are the family's address bytes); a zero `dst_len` sends no RTA_DST.
+pub(crate) fn route_msg(m: RouteMsg, dst: &[u8], dst_len: u8, gateway: Option<&[u8]>) -> Vec<u8> {
     let h = [
-        AF_INET,
+        m.family,
         dst_len,
         0,
         0,
         RT_TABLE_MAIN,
-        RTPROT_DHCP,
-        scope,
+        m.proto,
+        m.scope,
         RTN_UNICAST,
         0,
         0,
         0,
         0,
     ];
-    let mut b = Builder::new(kind, flags, seq).raw(&h);
+    let mut b = Builder::new(m.kind, m.flags, m.seq).raw(&h);
     if dst_len > 0 {
-        b = b.attr(RTA_DST, &dst.octets());
+        b = b.attr(RTA_DST, dst);
     }
     if let Some(g) = gateway {
-        b = b.attr(RTA_GATEWAY, &g.octets());
+        b = b.attr(RTA_GATEWAY, g);
     }
-    b.attr(RTA_OIF, &index.to_ne_bytes()).finish()
+    b.attr(RTA_OIF, &m.index.to_ne_bytes()).finish()
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::wire::netlink::{
     attrs, Builder, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_REPLACE, NLM_F_REQUEST, RTM_DELADDR,
-    RTM_DELROUTE, RTM_GETADDR, RTM_GETROUTE, RTM_NEWADDR, RTM_NEWROUTE, RT_TABLE_MAIN,
+    RTM_DELROUTE, RTM_GETADDR, RTM_GETROUTE, RTM_NEWADDR, RTM_NEWROUTE,
 };
 use std::net::Ipv6Addr;
 
@@ -28,7 +28,6 @@ pub const RT_SCOPE_LINK: u8 = 253;
 /// Routes the kernel learnt from an RA.
 pub const RTPROT_RA: u8 = 9;
 const RTPROT_BOOT: u8 = 3;
-const RTN_UNICAST: u8 = 1;
 
 /// `RTM_NEWADDR` of family AF_INET6.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -179,28 +178,20 @@ pub fn route(
     } else {
         (RTM_DELROUTE, NLM_F_REQUEST | NLM_F_ACK, 0)
     };
-    let h = [
-        AF_INET6,
+    crate::wire::netlink::route_msg(
+        crate::wire::netlink::RouteMsg {
+            kind,
+            flags,
+            seq,
+            family: AF_INET6,
+            proto,
+            scope: RT_SCOPE_UNIVERSE,
+            index,
+        },
+        &dst.octets(),
         dst_len,
-        0,
-        0,
-        RT_TABLE_MAIN,
-        proto,
-        RT_SCOPE_UNIVERSE,
-        RTN_UNICAST,
-        0,
-        0,
-        0,
-        0,
-    ];
-    let mut b = Builder::new(kind, flags, seq).raw(&h);
-    if dst_len > 0 {
-        b = b.attr(RTA_DST, &dst.octets());
-    }
-    if let Some(g) = gateway {
-        b = b.attr(RTA_GATEWAY, &g.octets());
-    }
-    b.attr(RTA_OIF, &index.to_ne_bytes()).finish()
+        gateway.map(|g| g.octets()).as_ref().map(|g| &g[..]),
+    )
 }
 
 #[cfg(test)]
