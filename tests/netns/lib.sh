@@ -24,11 +24,19 @@ ns_cleanup() {
   done
   ip netns del "$SRV" 2>/dev/null
   ip netns del "$CLI" 2>/dev/null
+  rm -rf "/etc/netns/$SRV" "/etc/netns/$CLI"
   rm -rf "$WORK"
 }
 
 # ns_setup: namespaces, two veth pairs, addresses on the server side.
 ns_setup() {
+  # `ip netns exec` bind-mounts /etc/netns/NS/resolv.conf over /etc/resolv.conf:
+  # a client's script (dhclient-script, udhcpc's) then writes there, never
+  # into the host's resolver config.
+  local ns
+  for ns in "$SRV" "$CLI"; do
+    mkdir -p "/etc/netns/$ns" && : > "/etc/netns/$ns/resolv.conf"
+  done
   ip netns add "$SRV"
   ip netns add "$CLI"
   local i
