@@ -144,11 +144,18 @@ case_cidata-fat() { # the mkcidata disk on virtio; the guest kernel's vfat mount
   expect_grep cloudseed/report.json '"source":"NoCloud seed from vfat volume /dev/vda"'
 }
 case_cloud-config-url() { # DHCP from slirp, GET through guestfwd (restrict=on)
+  # The fetch works; the hand-off is identification's call. On arm64,
+  # ds-identify's OpenStack check answers "maybe" (non-x86), and with no
+  # root to name the cloud-init version, Debian 12's maybe=none and the
+  # 22.4.2 release's maybe=all disagree: cloudseed stands aside and writes
+  # nothing for cloud-init (README "Fidelity"), which then fetches alone.
   csboot_boot "$CASE" --wait net/eth0 --fwd --append " cloud-config-url=http://10.0.2.100/cc.cfg"
   expect_finished
-  head -c "$(stat -c %s "$D/www/cc.cfg")" "$B_DIR/cloud-init/cloud.cfg" 2> /dev/null | cmp -s - "$D/www/cc.cfg" ||
-    fail "cloud.cfg does not start with the served #cloud-config"
   served /cc.cfg
+  expect_grep cloudseed/report.json '"kind":"http","target":"http://10.0.2.100/cc.cfg","ms":[0-9]+,"outcome":"200"'
+  expect_grep cloudseed/report.json '"stand_aside":"identification: cloud-init versions disagree'
+  expect_no cloud-init/cloud.cfg
+  expect_no cloud-init/.ds-identify.result
   expect_grep cloudseed/report.json '"address":"10.0.2.15"'
   expect_no_meta '^ADDR '
 }
