@@ -16,15 +16,35 @@
 # `cloud-init status --long` done with DataSourceNoCloud and cloudseed's /run
 # seed (cloud-init finding the seed by itself would name /dev/vdb or http://),
 # and /run/cloud-init/cloud.cfg still cloudseed's after ds-identify ran.
+# Issue 8's acceptance boots, each under one generator only (CI time; the
+# image gets its /etc/cloud change in a per-mode copy, via debugfs):
+#  dslist  (dracut) image datasource_list [ ConfigDrive, NoCloud, None ], a
+#          cidata and a config-2 disk: cloud-init runs DataSourceConfigDrive.
+#  cids    (dracut) ci.ds=OpenStack and a config-2 disk: cloudseed stands
+#          aside, cloud-init searches what ds-identify alone writes
+#          ([ OpenStack, None ]), never ConfigDrive.
+#  ec2list (itools) image datasource_list [ Ec2, None ] and a cidata disk:
+#          cloudseed stands aside, cloud-init never uses NoCloud (Ec2's
+#          max_wait/timeout set small in the same file: the boot stays short).
+#  bootif  (itools) two boots of one image: MAAS-style ip=::::host:BOOTIF
+#          BOOTIF=01-<mac> cloud-config-url=... on a local root, then a plain
+#          cmdline: cloud-init rendered `auto eth0` (not control-manual), no
+#          /run/net-eth0.conf, and the second boot has DHCP on eth0.
+# The proof also runs the image's ds-identify --force into a scratch dir:
+# the list it alone would write is compared with cloud-init's.
 # Root only; no KVM; nothing leaves the machine but the apt-get of dracut.
 # env: BOOT_TIMEOUT (s per boot, 600), BOOT_VARIANTS ("itools dracut"),
-#      BOOT_MODES ("cidata net ccurl"), CLOUDSEED_CACHE, KEEP=1 (keep the work dir)
+#      BOOT_MODES ("cidata net ccurl dslist cids ec2list bootif"),
+#      CLOUDSEED_CACHE, KEEP=1 (keep the work dir)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 F=$HERE/full
 TIMEOUT=${BOOT_TIMEOUT:-600}
 SEED_URL=http://10.0.2.100/seed/
+MAC=52:54:00:12:34:56
+# modes booted under one generator only
+declare -A ONLY=([dslist]=dracut [cids]=dracut [ec2list]=itools [bootif]=itools)
 pass=0 fail=0 server_pid=
 timings=()
 
@@ -138,6 +158,82 @@ make_seeds() {
   mkdir -p "$W/www/seed" && cp "$F/meta-data" "$F/user-data" "$W/www/seed/"
   # ccurl: the same #cloud-config as system config (cloud-config-url=)
   cp "$F/user-data" "$W/www/cc.cfg"
+  # a config-2 drive (vfat, as OpenStack's config_drive_format=vfat makes it)
+  # carrying the same user-data
+  mkdir -p "$W/c2/openstack/latest" &&
+    printf '{"uuid": "cloudseed-cfgdrive-0001", "hostname": "seed-md-host", "name": "seed-md-host"}\n' \
+      > "$W/c2/openstack/latest/meta_data.json" &&
+    cp "$F/user-data" "$W/c2/openstack/latest/user_data" &&
+    mkfs.vfat -n config-2 -C "$W/config2.img" 1024 > /dev/null 2>&1 &&
+    MTOOLS_SKIP_CHECK=1 mcopy -s -i "$W/config2.img" "$W/c2/openstack" :: &&
+    blkid -o export "$W/config2.img" | grep -qx 'LABEL=config-2' || return 1
+}
+
+# image-level config for boots where no user-data applies: the proof's
+# power_state, and the seed's TCG/locale settings (update-locale en_US.UTF-8
+# fails in this image, which cloud-init status would report as an error)
+POWER='locale: C.UTF-8
+ssh_genkeytypes: [ed25519]
+power_state:
+  mode: poweroff
+  delay: now
+  timeout: 120
+  condition: "/usr/local/sbin/cloudseed-proof; true"'
+
+# mode_image VARIANT MODE: sets IMG (and SNAP) to the image MODE boots: the
+# variant's image, or a copy of it with the mode's files written by debugfs
+mode_image() {
+  local v=$1 mode=$2 d=$W/files-$2 cmds
+  IMG=$W/$v.img SNAP=,snapshot=on
+  rm -rf "$d" && mkdir -p "$d"
+  case $mode in
+    dslist) printf 'datasource_list: [ ConfigDrive, NoCloud, None ]\n' > "$d/cfg" ;;
+    ec2list)
+      # 169.254.169.254 behind restrict=on: SYNs vanish, each try times out
+      printf '%s\n' 'datasource_list: [ Ec2, None ]' 'datasource:' '  Ec2:' \
+        "    metadata_urls: [ 'http://169.254.169.254' ]" '    max_wait: 4' '    timeout: 2' "$POWER" > "$d/cfg" ;;
+    cids) printf '%s\n' "$POWER" > "$d/cfg" ;;
+    bootif)
+      # boot 2 has no cloud-config-url, hence no power_state: this unit prints
+      # the proof once the network is online and powers off; before the serial
+# getty, whose hangup of ttyS0 would cut the proof short
+      cat > "$d/unit" <<'EOF'
+[Unit]
+Description=cloudseed test: second-boot proof
+ConditionKernelCommandLine=!cloud-config-url
+Wants=network-online.target
+After=network-online.target cloud-final.service
+Before=getty.target serial-getty@ttyS0.service
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/cloudseed-proof
+ExecStart=/bin/systemctl --no-block poweroff
+[Install]
+WantedBy=multi-user.target
+EOF
+      ;;
+    *) return 0 ;;
+  esac
+  IMG=$W/$v-$mode.img SNAP=
+  cp --sparse=always "$W/$v.img" "$IMG" || return 1
+  if [ -f "$d/cfg" ]; then
+    cmds="cd /etc/cloud/cloud.cfg.d
+write $d/cfg 90-cloudseed-test.cfg"
+  else
+    cmds="cd /etc/systemd/system
+write $d/unit cloudseed-proof2.service
+cd /etc/systemd/system/multi-user.target.wants
+symlink cloudseed-proof2.service /etc/systemd/system/cloudseed-proof2.service"
+  fi
+  debugfs -w -f - "$IMG" <<< "$cmds" > "$d/debugfs.log" 2>&1 || return 1
+  # read back: debugfs does not fail on a failed write
+  if [ -f "$d/cfg" ]; then
+    debugfs -R "cat /etc/cloud/cloud.cfg.d/90-cloudseed-test.cfg" "$IMG" 2> /dev/null | cmp -s - "$d/cfg"
+  else
+    debugfs -R "stat /etc/systemd/system/multi-user.target.wants/cloudseed-proof2.service" "$IMG" 2> /dev/null |
+      grep -q 'Fast link dest: "/etc/systemd/system/cloudseed-proof2.service"' &&
+      debugfs -R "cat /etc/systemd/system/cloudseed-proof2.service" "$IMG" 2> /dev/null | cmp -s - "$d/unit"
+  fi
 }
 
 # python on 127.0.0.1, a free port written to $W/port once it listens
@@ -160,13 +256,23 @@ EOF
 
 # --- boots ----------------------------------------------------------------------
 
-# boot VARIANT MODE: serial console in $W/VARIANT-MODE.log
+# boot VARIANT MODE: serial console in $W/VARIANT-MODE.log; the disk is
+# $IMG (mode_image)
 boot() {
   local v=$1 mode=$2 name=$1/$2 slog=$W/$1-$2.log rc=0 t0 wall
   local append="root=/dev/vda rw console=ttyS0,115200 panic=1 net.ifnames=0 systemd.firstboot=off rd.shell=0 rd.emergency=poweroff"
   local net=user,id=n0,restrict=on extra=()
   case $mode in
-    cidata) extra=(-drive "file=$W/cidata.img,format=raw,if=virtio,readonly=on") ;;
+    cidata|ec2list) extra=(-drive "file=$W/cidata.img,format=raw,if=virtio,readonly=on") ;;
+    dslist) extra=(-drive "file=$W/cidata.img,format=raw,if=virtio,readonly=on"
+      -drive "file=$W/config2.img,format=raw,if=virtio,readonly=on") ;;
+    cids)
+      append="$append ci.ds=OpenStack"
+      extra=(-drive "file=$W/config2.img,format=raw,if=virtio,readonly=on") ;;
+    bootif-1)
+      append="$append ip=::::host:BOOTIF BOOTIF=01-${MAC//:/-} cloud-config-url=http://10.0.2.100/cc.cfg"
+      net="$net,guestfwd=tcp:10.0.2.100:80-cmd:nc 127.0.0.1 $(cat "$W/port")" ;;
+    bootif-2) ;;
     net)
       append="$append ds=nocloud-net;s=$SEED_URL"
       net="$net,guestfwd=tcp:10.0.2.100:80-cmd:nc 127.0.0.1 $(cat "$W/port")" ;;
@@ -180,25 +286,37 @@ boot() {
     -nodefaults -no-user-config -display none -monitor none -no-reboot \
     -serial "file:$slog" \
     -kernel "$W/$v.vmlinuz" -initrd "$W/$v.initrd" -append "$append" \
-    -drive "file=$W/$v.img,format=raw,if=virtio,snapshot=on" \
-    -netdev "$net" -device virtio-net-pci,netdev=n0,romfile= \
+    -drive "file=$IMG,format=raw,if=virtio$SNAP" \
+    -netdev "$net" -device virtio-net-pci,netdev=n0,romfile=,mac=$MAC \
     -device virtio-rng-pci "${extra[@]}" < /dev/null > "$W/$v-$mode.qemu" 2>&1 || rc=$?
   wall=$(( ($(date +%s%N) - t0) / 1000000 ))
   check_boot "$name" "$slog" "$rc" "$wall"
 }
 
 check_boot() { # NAME SERIAL-LOG QEMU-RC WALL-MS
-  local name=$1 proof=$2.proof why= key up kmsg report unit
+  local name=$1 proof=$2.proof why= key up kmsg report unit alone
   tr -d '\r' < "$2" | grep -a 'CSP| ' | sed 's/^.*CSP| //' > "$proof"
   key=$(grep '^ *- ssh-ed25519' "$F/user-data" | sed 's/^ *- //')
   [ "$3" = 0 ] || why+="qemu rc=$3$([ "$3" = 124 ] && echo ' (timeout)'); "
-  grep -qx 'hostname=seeded-host etc-hostname=seeded-host' "$proof" || why+="hostname not set; "
-  grep -q '^user=seeduser:' "$proof" || why+="no user seeduser; "
-  grep -qxF "key=$key" "$proof" || why+="authorized_keys lacks the key; "
-  grep -qx 'marker=cloudseed-runcmd-ok' "$proof" || why+="no runcmd marker; "
-  grep -qx 'status: status: done' "$proof" || why+="cloud-init status is not done; "
+  grep -qx END "$proof" || why+="no complete proof on the console; "
+  # the user-data (or cloud-config-url body) applied
   case $name in
-  */ccurl)
+  */bootif-2) ;; # boot 1 applied it
+  */ec2list|*/cids)
+    # nothing of the seed's applies: cloud-init ran as it would alone
+    grep -q '^hostname=seeded-host' "$proof" && why+="the seed's hostname applied; "
+    grep -qx 'marker=cloudseed-runcmd-ok' "$proof" && why+="the seed's runcmd ran; " ;;
+  *)
+    grep -qx 'hostname=seeded-host etc-hostname=seeded-host' "$proof" || why+="hostname not set; "
+    grep -q '^user=seeduser:' "$proof" || why+="no user seeduser; "
+    grep -qxF "key=$key" "$proof" || why+="authorized_keys lacks the key; "
+    grep -qx 'marker=cloudseed-runcmd-ok' "$proof" || why+="no runcmd marker; " ;;
+  esac
+  [[ $name == */bootif-2 ]] || grep -qx 'status: status: done' "$proof" || why+="cloud-init status is not done; "
+  # the list ds-identify alone writes for this boot, as cloud-init logs a list
+  alone=$(sed -n 's/^dsi-alone-dslist=datasource_list: \[ \(.*\) \]$/\1/p' "$proof" | sed "s/\([^, ][^, ]*\)/'\1'/g")
+  case $name in
+  */ccurl|*/bootif-1)
     # cloud-config-url alone: DataSourceNone, and no search of any other
     # datasource (cloud-init alone would stay disabled; the image's whole
     # list would poll 169.254.169.254 for minutes)
@@ -208,17 +326,53 @@ check_boot() { # NAME SERIAL-LOG QEMU-RC WALL-MS
     grep '^search: ' "$proof" | grep -qv "\['None'\]" && why+="cloud-init searched other datasources; "
     grep -q '^cfg-head=#cloud-config' "$proof" || why+="cloud.cfg does not start with the URL's body; "
     grep -q '^net-conf=none$' "$proof" || why+="the initramfs left /run/net-*.conf on a local root; " ;;
+  */dslist)
+    # the image's list, both disks found: ConfigDrive first, as ds-identify alone
+    grep -q '^status: detail: *DataSourceConfigDrive\|^status: DataSourceConfigDrive' "$proof" ||
+      why+="status does not name DataSourceConfigDrive; "
+    grep -qx 'dsi-alone-dslist=datasource_list: \[ ConfigDrive, NoCloud, None \]' "$proof" ||
+      why+="ds-identify alone does not write [ ConfigDrive, NoCloud, None ]; "
+    grep -qx 'cfg-dslist=datasource_list: \[ ConfigDrive, NoCloud, None \]' "$proof" ||
+      why+="cloud.cfg's list is not [ ConfigDrive, NoCloud, None ]; "
+    grep '^search: ' "$proof" | grep -qvF "in: [$alone]" && why+="cloud-init searched other than ds-identify's [$alone]; " ;;
+  */ec2list|*/cids)
+    # cloudseed stood aside; cloud-init searched exactly ds-identify's list
+    grep -q '^stand-aside=.*leaves out' "$proof" || why+="report.json does not say stand_aside; "
+    grep -q '^status: detail: *DataSourceNone\|^status: DataSourceNone' "$proof" ||
+      why+="status does not name DataSourceNone; "
+    grep -q "^search: " "$proof" || why+="no datasource search logged; "
+    [ -n "$alone" ] || why+="ds-identify alone wrote no list; "
+    grep '^search: ' "$proof" | grep -qvF "in: [$alone]" && why+="cloud-init searched other than ds-identify's [$alone]; "
+    grep -qF "cfg-dslist=$(sed -n 's/^dsi-alone-dslist=//p' "$proof")" "$proof" ||
+      why+="cloud.cfg's list is not ds-identify's; "
+    grep -q 'NoCloud\|ConfigDrive' <<< "$alone" && why+="ds-identify alone lists [$alone]; " ;;
+  */bootif-2)
+    # the network cloud-init rendered on boot 1 brings eth0 up by DHCP
+    grep -q '^ip4=10\.0\.2\.' "$proof" || why+="eth0 has no DHCP address; " ;;
   *)
     grep -q '^status: detail: *DataSourceNoCloud\|^status: DataSourceNoCloud' "$proof" ||
       why+="status does not name DataSourceNoCloud; "
     grep -q '^status: .*file:///run/cloud-init/seed/nocloud/' "$proof" ||
       why+="status does not name cloudseed's /run seed; " ;;
   esac
+  case $name in
+  */ec2list) grep -q '^status: .*NoCloud' "$proof" && why+="cloud-init used NoCloud; " ;;
+  */cids) grep -q "^search: .*'OpenStack'" "$proof" || why+="cloud-init did not search OpenStack; "
+    grep -q '^status: .*ConfigDrive' "$proof" && why+="cloud-init used ConfigDrive; " ;;
+  */bootif-*)
+    # boot 1 rendered DHCP for eth0, not the initramfs's control-manual
+    grep -qx 'eni: auto eth0' "$proof" || why+="cloud-init did not render auto eth0; "
+    grep -q '^eni: .*control-manual' "$proof" && why+="cloud-init rendered control-manual; "
+    grep -q '^net-conf=none$' "$proof" || why+="/run/net-*.conf exists on a local root; " ;;
+  esac
   # cidata boots: NoCloud also mounted the mkcidata disk itself (its seed list names it)
   case $name in */cidata) grep -q '^status: .*seed=.*,/dev/vdb,' "$proof" ||
     why+="cloud-init did not read the mkcidata disk /dev/vdb; " ;; esac
-  { grep -q '^cfg-head=# cloudseed ' "$proof" || [[ $name == */ccurl ]]; } && grep -qx 'ds-identify-result=0' "$proof" ||
-    why+="ds-identify did not keep cloudseed's cloud.cfg; "
+  case $name in
+  */cidata|*/net|*/dslist)
+    grep -q '^cfg-head=# cloudseed ' "$proof" && grep -qx 'ds-identify-result=0' "$proof" ||
+      why+="ds-identify did not keep cloudseed's cloud.cfg; " ;;
+  esac
   up=$(sed -n 's/^BEGIN uptime=//p' "$proof")
   kmsg=$(sed -n 's/^cloudseed-kmsg //p' "$proof")
   report=$(sed -n 's/^report //p' "$proof")
@@ -243,11 +397,21 @@ timings+=("$(printf '%-24s %4d s' deb-build $((SECONDS - t0)))")
 make_seeds || { ko setup "could not make the seeds"; finish; }
 for v in ${BOOT_VARIANTS:-itools dracut}; do
   if ! timed "image-$v" prepare "$v"; then ko "full/$v" "image build failed"; continue; fi
-  for mode in ${BOOT_MODES:-cidata net ccurl}; do
-    if [ "$mode" != cidata ] && [ -z "$server_pid" ]; then
-      start_server || { ko "full/$v/net" "http server did not start"; continue; }
-    fi
-    boot "$v" "$mode"
+  for mode in ${BOOT_MODES:-cidata net ccurl dslist cids ec2list bootif}; do
+    only=${ONLY[$mode]:-$v}
+    [ "$only" = "$v" ] || continue
+    case $mode in
+      net|ccurl|bootif) [ -n "$server_pid" ] ||
+        start_server || { ko "full/$v/$mode" "http server did not start"; continue; } ;;
+      cidata|dslist|cids|ec2list) ;;
+      *) ko "full/$v/$mode" "unknown mode"; continue ;;
+    esac
+    timed "image-$v-$mode" mode_image "$v" "$mode" || { ko "full/$v/$mode" "image change failed"; continue; }
+    case $mode in
+      bootif) boot "$v" bootif-1 && boot "$v" bootif-2 ;;
+      *) boot "$v" "$mode" ;;
+    esac
+    [ "$IMG" = "$W/$v.img" ] || rm -f "$IMG"
   done
   rm -f "$W/$v.img"
 done
