@@ -32,6 +32,10 @@
 #          /run/net-eth0.conf, and the second boot has DHCP on eth0.
 # The proof also runs the image's ds-identify --force into a scratch dir:
 # the list it alone would write is compared with cloud-init's.
+# In the cidata and net boots it also runs NoCloud's own _get_data alone and
+# with the hand-off (full/nocloud-diff): same instance-id, user-data and
+# vendor-data; the dracut cidata boot adds a decoy CIDATA volume that
+# NoCloud's reverse-sorted device order skips.
 # Root only; no KVM; nothing leaves the machine but the apt-get of dracut.
 # env: BOOT_TIMEOUT (s per boot, 600), BOOT_VARIANTS ("itools dracut"),
 #      BOOT_MODES ("cidata net ccurl dslist cids ec2list bootif"),
@@ -128,6 +132,7 @@ prepare() {
   printf '127.0.0.1 localhost\n127.0.1.1 image\n' > "$r/etc/hosts"
   passwd -R "$r" -l root > /dev/null
   install -m 0755 "$F/cloudseed-proof" "$r/usr/local/sbin/cloudseed-proof"
+  install -m 0755 "$F/nocloud-diff" "$r/usr/local/sbin/cloudseed-nocloud-diff"
   cp "$DEB" "$r/tmp/cloudseed.deb" || return 1
   unshare -m --propagation private bash -c "$(declare -f build_initrd); build_initrd \"\$@\"" _ "$r" "$v" \
     > "$W/build-$v.log" 2>&1 || { tail -20 "$W/build-$v.log" >&2; return 1; }
@@ -167,6 +172,14 @@ make_seeds() {
     mkfs.vfat -n config-2 -C "$W/config2.img" 1024 > /dev/null 2>&1 &&
     MTOOLS_SKIP_CHECK=1 mcopy -s -i "$W/config2.img" "$W/c2/openstack" :: &&
     blkid -o export "$W/config2.img" | grep -qx 'LABEL=config-2' || return 1
+  # a second cidata volume with other data (dracut/cidata): NoCloud reads
+  # the reverse-sorted first one itself, so cloudseed must hand off that one
+  # (the real one is attached after it: /dev/vdc sorts before /dev/vdb)
+  mkdir -p "$W/decoy" &&
+    printf 'instance-id: decoy-0001\nlocal-hostname: decoy-host\n' > "$W/decoy/meta-data" &&
+    printf '#cloud-config\nhostname: decoy-host\n' > "$W/decoy/user-data" &&
+    mkfs.vfat -n CIDATA -C "$W/decoy.img" 1024 > /dev/null 2>&1 &&
+    MTOOLS_SKIP_CHECK=1 mcopy -i "$W/decoy.img" "$W/decoy/meta-data" "$W/decoy/user-data" :: || return 1
 }
 
 # image-level config for boots where no user-data applies: the proof's
@@ -267,7 +280,9 @@ boot() {
   local append="root=/dev/vda rw console=ttyS0,115200 panic=1 net.ifnames=0 systemd.firstboot=off rd.shell=0 rd.emergency=poweroff"
   local net=user,id=n0,restrict=on extra=()
   case $mode in
-    cidata|ec2list) extra=(-drive "file=$W/cidata.img,format=raw,if=virtio,readonly=on") ;;
+    cidata|ec2list) extra=(-drive "file=$W/cidata.img,format=raw,if=virtio,readonly=on") ;;&
+    cidata)
+      [ "$v" = dracut ] && extra=(-drive "file=$W/decoy.img,format=raw,if=virtio,readonly=on" "${extra[@]}") ;;
     dslist) extra=(-drive "file=$W/cidata.img,format=raw,if=virtio,readonly=on"
       -drive "file=$W/config2.img,format=raw,if=virtio,readonly=on") ;;
     cids)
@@ -373,8 +388,32 @@ check_boot() { # NAME SERIAL-LOG QEMU-RC WALL-MS
     grep -q '^net-conf=none$' "$proof" || why+="/run/net-*.conf exists on a local root; " ;;
   esac
   # cidata boots: NoCloud also mounted the mkcidata disk itself (its seed list names it)
-  case $name in */cidata) grep -q '^status: .*seed=.*,/dev/vdb,' "$proof" ||
-    why+="cloud-init did not read the mkcidata disk /dev/vdb; " ;; esac
+  # (dracut: /dev/vdc, after the decoy cidata volume /dev/vdb)
+  case $name in
+  itools/cidata) grep -q '^status: .*seed=.*,/dev/vdb,' "$proof" ||
+    why+="cloud-init did not read the mkcidata disk /dev/vdb; " ;;
+  dracut/cidata) grep -q '^status: .*seed=.*,/dev/vdc,' "$proof" ||
+    why+="cloud-init did not read the mkcidata disk /dev/vdc; " ;;
+  esac
+  # issue 8's differential: NoCloud's own _get_data alone (mounting the
+  # volumes or fetching the URL itself) and with the hand-off agree
+  case $name in
+  */cidata|*/net)
+    local a h
+    a=$(sed -n 's/^ncdiff: alone ok=True //p' "$proof")
+    h=$(sed -n 's/^ncdiff: handoff ok=True //p' "$proof")
+    if [ -z "$a" ] || [ -z "$h" ]; then
+      why+="NoCloud's _get_data did not succeed both alone and with the hand-off; "
+    elif [ "$(cut -d' ' -f2-4 <<< "$a")" != "$(cut -d' ' -f2-4 <<< "$h")" ]; then
+      why+="NoCloud alone ($a) and with the hand-off ($h) differ; "
+    fi
+    case $name in
+    */net) grep -q '^seed=.*http://' <<< "${a##* }" || why+="NoCloud alone did not fetch the URL; " ;;
+    *) grep -q '^seed=.*/dev/vd' <<< "${a##* }" || why+="NoCloud alone did not mount a volume; " ;;
+    esac
+    grep -q 'seed=.*file:///run/cloud-init/seed/nocloud' <<< "$h" || why+="NoCloud with the hand-off did not read cloudseed's seed; "
+    grep -q 'iid=decoy' <<< "$a$h" && why+="the decoy volume's data was used; " ;;
+  esac
   case $name in
   */cidata|*/net|*/dslist)
     grep -q '^cfg-head=# cloudseed ' "$proof" && grep -qx 'ds-identify-result=0' "$proof" ||
