@@ -24,12 +24,7 @@ exit 0
 SH
 chmod +x "$WORK/udhcpc.sh"
 
-# now_ms: wall clock in ms, read inside the namespace by the same shell.
-timed() { # command… → elapsed ms on stdout
-  ip netns exec "$CLI" bash -c 's=$EPOCHREALTIME; "$@" >/dev/null 2>&1; rc=$?; e=$EPOCHREALTIME;
-    echo $(( (${e/./} - ${s/./}) / 1000 )) $rc' _ "$@"
-}
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
+. "$(dirname "$0")/netlib.sh"
 
 cs=() bb=()
 printf '%-4s %12s %12s\n' run cloudseed_ms busybox_ms

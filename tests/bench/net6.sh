@@ -29,11 +29,7 @@ echo $! >"$WORK/httpd.pid"
 wait_for "test -s '$WORK/port'" httpd
 printf '#cloud-config\nhostname: bench\n' >"$SEED/cc"
 
-timed() { # command… → elapsed ms and exit status on stdout
-  ip netns exec "$CLI" bash -c 's=$EPOCHREALTIME; "$@" >/dev/null 2>&1; rc=$?; e=$EPOCHREALTIME;
-    echo $(( (${e/./} - ${s/./}) / 1000 )) $rc' _ "$@"
-}
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
+. "$(dirname "$0")/netlib.sh"
 
 cs=() ref=()
 printf '%-4s %12s %12s\n' run cloudseed_ms dhclient_ms
