@@ -176,27 +176,6 @@ case_no-smbios-without-firmware() { # direct -kernel boot: the serial is not see
   grep -q '^/seed/' "$HTTP_LOG" && fail "the seed was fetched: virt has SMBIOS without firmware now (update the docs)"
 }
 
-times=()
-for CASE in $CASES; do
-  if ! declare -F "case_$CASE" > /dev/null; then
-    echo "FAIL $CASE: no such case"; nfail=$((nfail + 1)); continue
-  fi
-  FAILS=""
-  : > "$HTTP_LOG"
-  "case_$CASE"
-  [ "$B_CS" = - ] || times+=("$(printf '%-28s boot %5ss  cloudseed %5ss' "$CASE" "$B_WALL" "$B_CS")")
-  if [ -z "$FAILS" ]; then
-    echo "PASS $CASE (${B_WALL}s)"; pass=$((pass + 1))
-  else
-    echo "FAIL $CASE: $FAILS"; nfail=$((nfail + 1))
-    rm -rf "${LOGDIR:?}/$CASE"; mkdir -p "$LOGDIR"
-    [ -d "$CSB_WORK/$CASE" ] && cp -r "$CSB_WORK/$CASE" "$LOGDIR/$CASE"
-    echo "     serial log, decoded /run: $LOGDIR/$CASE/"
-  fi
-done
-if [ ${#times[@]} -gt 0 ]; then
-  echo "arm64 boot times (qemu-system-aarch64 -M virt, TCG, cortex-a57; cloudseed = its run in the guest):"
-  printf '  %s\n' "${times[@]}"
-fi
-echo "$pass passed, $nfail failed"
-[ "$nfail" = 0 ]
+csboot_before_case() { : > "$HTTP_LOG"; }
+csboot_time_row() { printf '%-28s boot %5ss  cloudseed %5ss' "$1" "$B_WALL" "$B_CS"; }
+csboot_run_cases "arm64 boot times (qemu-system-aarch64 -M virt, TCG, cortex-a57; cloudseed = its run in the guest):"

@@ -253,26 +253,5 @@ T
 }
 
 # --- run ------------------------------------------------------------------------
-times=()
-for CASE in $CASES; do
-  if ! declare -F "case_$CASE" > /dev/null; then
-    echo "FAIL $CASE: no such case"; nfail=$((nfail + 1)); continue
-  fi
-  FAILS=""
-  "case_$CASE"
-  [ "$B_CS" = - ] || times+=("$(printf '%-18s boot %5ss  cloudseed %5ss  verdict %s' "$CASE" "$B_WALL" "$B_CS" "$B_RC")")
-  if [ -z "$FAILS" ]; then
-    echo "PASS $CASE (${B_WALL}s)"; pass=$((pass + 1))
-  else
-    echo "FAIL $CASE: $FAILS"; nfail=$((nfail + 1))
-    rm -rf "${LOGDIR:?}/$CASE"; mkdir -p "$LOGDIR"
-    [ -d "$CSB_WORK/$CASE" ] && cp -r "$CSB_WORK/$CASE" "$LOGDIR/$CASE"
-    echo "     serial log, decoded /run: $LOGDIR/$CASE/"
-  fi
-done
-if [ ${#times[@]} -gt 0 ]; then
-  echo "boot times (QEMU wall clock, TCG; cloudseed = its run in the guest; verdict 1 = stop the boot):"
-  printf '  %s\n' "${times[@]}"
-fi
-echo "$pass passed, $nfail failed"
-[ "$nfail" = 0 ]
+csboot_time_row() { printf '%-18s boot %5ss  cloudseed %5ss  verdict %s' "$1" "$B_WALL" "$B_CS" "$B_RC"; }
+csboot_run_cases "boot times (QEMU wall clock, TCG; cloudseed = its run in the guest; verdict 1 = stop the boot):"

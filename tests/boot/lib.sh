@@ -282,3 +282,37 @@ csboot_show() {
   grep -E '^(ADDR|ROUTE) ' "$B_META" | sed 's/^/  network left: /'
   return 0
 }
+
+# csboot_run_cases TITLE: runs case_<name> for every name in $CASES and
+# prints PASS/FAIL per case (a failed case's serial log and decoded /run are
+# kept under $LOGDIR/<case>), then the boot times under TITLE and the
+# "N passed, M failed" line; returns non-zero on any failure. A case sets
+# FAILS (empty: passed), B_WALL and B_CS ("-": no boot time to show). The
+# caller defines csboot_time_row CASE (one line of the times table) and may
+# define csboot_before_case.
+csboot_run_cases() {
+  local title=$1 CASE times=()
+  for CASE in $CASES; do
+    if ! declare -F "case_$CASE" > /dev/null; then
+      echo "FAIL $CASE: no such case"; nfail=$((nfail + 1)); continue
+    fi
+    FAILS=""
+    if declare -F csboot_before_case > /dev/null; then csboot_before_case; fi
+    "case_$CASE"
+    [ "$B_CS" = - ] || times+=("$(csboot_time_row "$CASE")")
+    if [ -z "$FAILS" ]; then
+      echo "PASS $CASE (${B_WALL}s)"; pass=$((pass + 1))
+    else
+      echo "FAIL $CASE: $FAILS"; nfail=$((nfail + 1))
+      rm -rf "${LOGDIR:?}/$CASE"; mkdir -p "$LOGDIR"
+      [ -d "$CSB_WORK/$CASE" ] && cp -r "$CSB_WORK/$CASE" "$LOGDIR/$CASE"
+      echo "     serial log, decoded /run: $LOGDIR/$CASE/"
+    fi
+  done
+  if [ ${#times[@]} -gt 0 ]; then
+    echo "$title"
+    printf '  %s\n' "${times[@]}"
+  fi
+  echo "$pass passed, $nfail failed"
+  [ "$nfail" = 0 ]
+}
