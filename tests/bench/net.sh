@@ -26,24 +26,6 @@ chmod +x "$WORK/udhcpc.sh"
 
 . "$(dirname "$0")/netlib.sh"
 
-cs=() bb=()
-printf '%-4s %12s %12s\n' run cloudseed_ms busybox_ms
-for i in $(seq 1 "$N"); do
-  reset_client
-  RUN=$(mktemp -d "$WORK/run.XXXX")
-  read -r t rc < <(timed "$BIN" --cmdline "cloud-config-url=http://10.77.0.1/cc cloudseed.interface=c0" \
-    --run-dir "$RUN" --timeout 20)
-  [ "$rc" = 0 ] && [ -s "$RUN/cloud-init/cloud.cfg" ] || { echo "cloudseed run $i failed (rc $rc)"; exit 1; }
-  cs+=("$t")
-  reset_client
-  rm -f "$WORK/cc.out"
-  read -r u rc < <(timed sh -c "ip link set c0 up && busybox udhcpc -i c0 -n -q -f -R -s '$WORK/udhcpc.sh' &&
-    busybox wget -q -O '$WORK/cc.out' http://10.77.0.1/cc && ip addr flush dev c0 && ip link set c0 down")
-  [ "$rc" = 0 ] && [ -s "$WORK/cc.out" ] || { echo "busybox run $i failed (rc $rc)"; exit 1; }
-  bb+=("$u")
-  printf '%-4s %12s %12s\n' "$i" "$t" "$u"
-done
-mc=$(printf '%s\n' "${cs[@]}" | median)
-mb=$(printf '%s\n' "${bb[@]}" | median)
-printf '%-4s %12s %12s\n' median "$mc" "$mb"
-awk -v c="$mc" -v b="$mb" 'BEGIN { if (c > 0) printf "ratio busybox/cloudseed = %.2f\n", b / c; else print "ratio: n/a" }'
+compare "$N" busybox "cloud-config-url=http://10.77.0.1/cc cloudseed.interface=c0" \
+  "ip link set c0 up && busybox udhcpc -i c0 -n -q -f -R -s '$WORK/udhcpc.sh' &&
+    busybox wget -q -O '$WORK/cc.out' http://10.77.0.1/cc && ip addr flush dev c0 && ip link set c0 down"

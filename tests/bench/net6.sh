@@ -31,27 +31,10 @@ printf '#cloud-config\nhostname: bench\n' >"$SEED/cc"
 
 . "$(dirname "$0")/netlib.sh"
 
-cs=() ref=()
-printf '%-4s %12s %12s\n' run cloudseed_ms dhclient_ms
-for i in $(seq 1 "$N"); do
-  reset_client
-  RUN=$(mktemp -d "$WORK/run.XXXX")
-  read -r t rc < <(timed "$BIN" --cmdline "ip=off ip6=dhcp cloudseed.interface=c0 cloudseed.network=teardown cloud-config-url=http://[fd00::2]:5248/cc" \
-    --run-dir "$RUN" --timeout 20)
-  [ "$rc" = 0 ] && [ -s "$RUN/cloud-init/cloud.cfg" ] || { echo "cloudseed run $i failed (rc $rc)"; exit 1; }
-  cs+=("$t")
-  reset_client
-  rm -f "$WORK/cc.out" "$WORK/dhclient6.leases"
-  # -1: one try; dhclient-script adds the address; -r afterwards releases.
-  read -r u rc < <(timed sh -c "ip link set c0 up &&
+# -1: one try; dhclient-script adds the address; -r afterwards releases.
+compare "$N" dhclient \
+  "ip=off ip6=dhcp cloudseed.interface=c0 cloudseed.network=teardown cloud-config-url=http://[fd00::2]:5248/cc" \
+  "ip link set c0 up &&
     dhclient -6 -1 -lf '$WORK/dhclient6.leases' -pf '$WORK/dhclient6.pid' c0 &&
     curl -sf -o '$WORK/cc.out' 'http://[fd00::2]:5248/cc' &&
-    dhclient -6 -r -lf '$WORK/dhclient6.leases' -pf '$WORK/dhclient6.pid' c0 && ip link set c0 down")
-  [ "$rc" = 0 ] && [ -s "$WORK/cc.out" ] || { echo "dhclient run $i failed (rc $rc)"; exit 1; }
-  ref+=("$u")
-  printf '%-4s %12s %12s\n' "$i" "$t" "$u"
-done
-mc=$(printf '%s\n' "${cs[@]}" | median)
-mr=$(printf '%s\n' "${ref[@]}" | median)
-printf '%-4s %12s %12s\n' median "$mc" "$mr"
-awk -v c="$mc" -v b="$mr" 'BEGIN { if (c > 0) printf "ratio dhclient/cloudseed = %.2f\n", b / c; else print "ratio: n/a" }'
+    dhclient -6 -r -lf '$WORK/dhclient6.leases' -pf '$WORK/dhclient6.pid' c0 && ip link set c0 down"
