@@ -7,6 +7,9 @@ use cloudseed::dhcp6::{Client, Event, Mode};
 use cloudseed::time::Instant;
 use cloudseed::wire::dhcpv6;
 use libfuzzer_sys::fuzz_target;
+#[path = "shared/mod.rs"]
+mod shared;
+use shared::split;
 
 const MAC: [u8; 6] = [0x52, 0x54, 0, 0x12, 0x34, 0x56];
 
@@ -43,20 +46,3 @@ fuzz_target!(|data: &[u8]| {
             .unwrap_or(now.add(std::time::Duration::from_secs(1)));
     }
 });
-
-fn split<'a>(data: &'a [u8], sep: &'a [u8]) -> impl Iterator<Item = &'a [u8]> {
-    let mut rest = Some(data);
-    std::iter::from_fn(move || {
-        let r = rest?;
-        match r.windows(sep.len()).position(|w| w == sep) {
-            Some(i) => {
-                rest = Some(&r[i + sep.len()..]);
-                Some(&r[..i])
-            }
-            None => {
-                rest = None;
-                Some(r)
-            }
-        }
-    })
-}
