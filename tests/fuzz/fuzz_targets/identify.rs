@@ -25,7 +25,11 @@ fuzz_target!(|data: &[u8]| {
     for (i, pair) in rest.chunks(2).enumerate().take(8) {
         f.filesystems.push(Filesystem {
             device: format!("/dev/vd{}", (b'b' + i as u8) as char),
-            fstype: if i % 3 == 2 { String::new() } else { "vfat".into() },
+            fstype: if i % 3 == 2 {
+                String::new()
+            } else {
+                "vfat".into()
+            },
             label: pair[0].to_string(),
             uuid: pair.get(1).unwrap_or(&"").to_string(),
         });
@@ -40,11 +44,17 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     match decision {
-        Decision::Enabled { datasource_list, .. } => {
+        Decision::Enabled {
+            datasource_list, ..
+        } => {
             assert!(!datasource_list.is_empty());
             assert!(!f.cmdline.contains("cloud-init=disabled"));
             for n in &datasource_list {
-                assert!(n.bytes().all(|c| c.is_ascii_alphanumeric() || b"_-.".contains(&c)), "{n:?}");
+                assert!(
+                    n.bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || b"_-.".contains(&c)),
+                    "{n:?}"
+                );
             }
         }
         Decision::Disabled { .. } | Decision::Unknown { .. } => {}
