@@ -10,23 +10,7 @@ mod common;
 
 const BIN: &str = env!("CARGO_BIN_EXE_cloudseed");
 
-struct Tmp(PathBuf);
-impl Tmp {
-    fn new(tag: &str) -> Tmp {
-        let d = std::env::temp_dir().join(format!("cloudseed-agent-{tag}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&d);
-        fs::create_dir_all(&d).unwrap();
-        Tmp(d)
-    }
-    fn path(&self, p: &str) -> PathBuf {
-        self.0.join(p)
-    }
-}
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
+type Tmp = common::TempDir;
 
 /// Runs cloudseed with an empty fake /sys (no DMI, no block devices) unless
 /// devices are given. Returns (exit code, stderr).
@@ -83,15 +67,7 @@ fn nothing_to_do_writes_only_the_report() {
 #[test]
 fn cloud_init_disabled_writes_nothing_for_cloud_init() {
     let t = Tmp::new("disabled");
-    let img = t.path("seed.img");
-    make_fat(
-        &img,
-        "cidata",
-        &[
-            ("meta-data", b"instance-id: x\n"),
-            ("user-data", b"#cloud-config\n"),
-        ],
-    );
+    let img = minimal_seed(&t);
     let (code, _) = run(
         &t,
         "cloud-init=disabled",
@@ -125,15 +101,7 @@ fn https_and_file_sources_are_left_to_cloud_init() {
 fn a_named_seed_that_is_not_fetched_keeps_the_volume_untouched() {
     // A seedfrom we wrote would override the cmdline's https seed, so nothing is written.
     let t = Tmp::new("https-and-volume");
-    let img = t.path("seed.img");
-    make_fat(
-        &img,
-        "cidata",
-        &[
-            ("meta-data", b"instance-id: x\n"),
-            ("user-data", b"#cloud-config\n"),
-        ],
-    );
+    let img = minimal_seed(&t);
     let (code, _) = run(
         &t,
         "ds=nocloud-net;s=https://h/",
@@ -197,6 +165,16 @@ fn usage_errors_exit_2() {
 #[test]
 fn unreadable_run_dir_is_an_error_not_a_crash() {
     let t = Tmp::new("rundir");
+    let img = minimal_seed(&t);
+    // run dir is a regular file: nothing can be written below it
+    fs::write(t.path("run"), b"").unwrap();
+    let (code, stderr) = run(&t, "quiet", &["--device", img.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("hand-off"), "{stderr}");
+}
+
+/// A cidata FAT image with an instance-id and an empty #cloud-config.
+fn minimal_seed(t: &Tmp) -> PathBuf {
     let img = t.path("seed.img");
     make_fat(
         &img,
@@ -206,11 +184,7 @@ fn unreadable_run_dir_is_an_error_not_a_crash() {
             ("user-data", b"#cloud-config\n"),
         ],
     );
-    // run dir is a regular file: nothing can be written below it
-    fs::write(t.path("run"), b"").unwrap();
-    let (code, stderr) = run(&t, "quiet", &["--device", img.to_str().unwrap()]);
-    assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("hand-off"), "{stderr}");
+    img
 }
 
 /// A FAT12 image made by the real tools (mkfs.vfat + mcopy).
@@ -615,15 +589,7 @@ fn hand_off_without_a_stage_is_an_error_and_writes_nothing_for_cloud_init() {
 #[test]
 fn a_refused_stage_leaves_phase_2_nothing_to_do() {
     let t = Tmp::new("refused");
-    let img = t.path("seed.img");
-    make_fat(
-        &img,
-        "cidata",
-        &[
-            ("meta-data", b"instance-id: x\n"),
-            ("user-data", b"#cloud-config\n"),
-        ],
-    );
+    let img = minimal_seed(&t);
     let pin = "cloudseed.sha256.user-data=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
     let dev = img.to_str().unwrap();
     let (code, _) = run_args(&t, &["run", "--stage", "--cmdline", pin, "--device", dev]);
