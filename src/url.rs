@@ -331,7 +331,10 @@ fn encode_invalid(s: &str, extra: &[u8]) -> String {
         if (all_valid && c == b'%') || (c < 128 && (unreserved(c) || extra.contains(&c))) {
             out.push(c as char);
         } else {
-            out.push_str(&format!("%{c:02X}"));
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(HEX[usize::from(c >> 4)] as char);
+            out.push(HEX[usize::from(c & 15)] as char);
         }
     }
     out
