@@ -562,7 +562,7 @@ fn fat_image_mutations() {
     let imgs = fat_images(&t);
     // FAT12 is cheap; the FAT16/32 images are megabytes, so fewer rounds.
     fuzz("fat", &imgs[..1], 1500, 11);
-    // The committed hostile fixtures (one makes fatfs panic): mutated as well.
+    // The committed hostile fixtures (one made fatfs panic): mutated as well.
     let fixtures: Vec<Vec<u8>> = ["fat12-cluster1.img", "fat12-bootlabel.img"]
         .iter()
         .map(|n| {
