@@ -272,9 +272,12 @@ impl<R: Read + Seek> FatFs<R> {
         let mut at = start;
         while (chain.len() as u64) < limit {
             match self.next(at)? {
-                Next::Cluster(c) => {
+                Next::Cluster(c) if self.layout.valid(c) => {
                     at = c;
                     chain.push(c);
+                }
+                Next::Cluster(c) => {
+                    return Err(Error::malformed(format!("fat cluster {c} out of range")))
                 }
                 Next::End if want.is_some() => {
                     return Err(Error::truncated("fat cluster chain shorter than its file"))

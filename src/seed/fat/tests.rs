@@ -330,6 +330,14 @@ fn hostile_chains_are_errors() {
         ),
         ("out of range", Box::new(move |img| set(img, first, 0xFF0))),
         ("free cluster", Box::new(move |img| set(img, first, 0))),
+        // The last cluster a file needs is checked too (cluster 1 is reserved).
+        (
+            "cluster 1 out of range",
+            Box::new(move |img| {
+                set(img, first, 1);
+                put32(img, ud + 28, 1000); // two clusters: 1 is the last
+            }),
+        ),
         (
             "shorter than its file",
             Box::new(move |img| set(img, first + 1, 0xFFF)),
