@@ -1,11 +1,9 @@
 //! `log` backend: one line per record to `/dev/kmsg` (with a kernel log level,
 //! prefix `cloudseed:`) when writable, else to stderr.
 //!
-//! Two guards for the boot log: records from fatfs (its compatibility notes,
-//! "currupted lfn entry!" for every bad entry of a hostile image) are
-//! demoted to debug, and while a device is being read (`device_scope`) at
-//! most `MAX_LINES_PER_DEVICE` lines are written for it, then one line that
-//! says the rest were dropped.
+//! A guard for the boot log: while a device is being read (`device_scope`)
+//! at most `MAX_LINES_PER_DEVICE` lines are written for it, then one line
+//! that says the rest were dropped.
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
 use std::fs::{File, OpenOptions};
@@ -23,15 +21,6 @@ static DEVICE: Mutex<Option<(String, usize)>> = Mutex::new(None);
 pub fn device_scope(device: Option<&Path>) {
     if let Ok(mut d) = DEVICE.lock() {
         *d = device.map(|p| (p.display().to_string(), 0));
-    }
-}
-
-/// The level a record is logged at: fatfs's own records are debug at most.
-pub fn effective_level(target: &str, level: Level) -> Level {
-    if target == "fatfs" || target.starts_with("fatfs::") {
-        level.max(Level::Debug)
-    } else {
-        level
     }
 }
 
@@ -59,13 +48,13 @@ struct Logger {
 
 impl Log for Logger {
     fn enabled(&self, m: &Metadata) -> bool {
-        effective_level(m.target(), m.level()) <= self.level
+        m.level() <= self.level
     }
     fn log(&self, r: &Record) {
         if !self.enabled(r.metadata()) {
             return;
         }
-        let level = effective_level(r.target(), r.level());
+        let level = r.level();
         let mut note = None;
         if let Ok(mut d) = DEVICE.lock() {
             if let Some((name, n)) = d.as_mut() {
@@ -130,12 +119,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fatfs_is_debug_and_devices_are_capped() {
-        assert_eq!(effective_level("fatfs::fs", Level::Warn), Level::Debug);
-        assert_eq!(effective_level("fatfs", Level::Error), Level::Debug);
-        assert_eq!(effective_level("fatfs::dir", Level::Trace), Level::Trace);
-        assert_eq!(effective_level("cloudseed::scan", Level::Warn), Level::Warn);
-        assert_eq!(effective_level("fatfsx", Level::Warn), Level::Warn);
+    fn devices_are_capped() {
         let kinds: Vec<Budget> = (1..=MAX_LINES_PER_DEVICE + 3).map(budget).collect();
         assert!(kinds[..MAX_LINES_PER_DEVICE]
             .iter()

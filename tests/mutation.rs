@@ -562,7 +562,7 @@ fn fat_image_mutations() {
     let imgs = fat_images(&t);
     // FAT12 is cheap; the FAT16/32 images are megabytes, so fewer rounds.
     fuzz("fat", &imgs[..1], 1500, 11);
-    // The committed hostile fixtures (one makes fatfs panic): mutated as well.
+    // The committed hostile fixtures (one made fatfs panic): mutated as well.
     let fixtures: Vec<Vec<u8>> = ["fat12-cluster1.img", "fat12-bootlabel.img"]
         .iter()
         .map(|n| {
@@ -575,6 +575,21 @@ fn fat_image_mutations() {
         })
         .collect();
     fuzz("fat", &fixtures, 500, 15);
+    // The fat32 fuzz target's tiny FAT32 seeds (FAT32 by their BPB at about
+    // 500 clusters), zero-filled to the 256 KiB they were cut from.
+    let tiny: Vec<Vec<u8>> = seeds("fat32")
+        .into_iter()
+        .map(|mut s| {
+            s.resize(256 << 10, 0);
+            s
+        })
+        .collect();
+    assert!(tiny.iter().all(|s| &s[82..87] == b"FAT32"));
+    for s in &tiny {
+        let (_, found) = cloudseed::seed::read_image_bytes(s).unwrap();
+        assert!(found.is_some(), "a tiny FAT32 seed reads");
+    }
+    fuzz("fat", &tiny, 500, 16);
     fuzz("fat", &imgs[1..], 60, 12);
 }
 

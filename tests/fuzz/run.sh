@@ -83,37 +83,20 @@ make_images() { # out-dir
   fi
 }
 case " ${targets[*]} " in *" fat "*|*" iso9660 "*) mkdir -p "$scratch/img"; make_images "$scratch/img" ;; esac
-# fat32: fatfs needs >= 65,525 clusters for FAT32, so the target mutates a
-# sparse 40 MiB template from the real tools (its input is XORed onto the
-# boot sector, FSInfo, the FAT's head and the root directory clusters).
-case " ${targets[*]} " in *" fat32 "*)
-  t32=$scratch/fat32
-  mkdir -p "$t32"
-  printf 'instance-id: fuzz32\n' > "$t32/meta-data"
-  printf '#cloud-config\nhostname: fuzz32\n' > "$t32/user-data"
-  printf 'version: 2\n' > "$t32/network-config"
-  if mkfs.vfat -F 32 -s 1 -n CIDATA -C "$t32/fat32.img" 40960 > /dev/null 2>&1 &&
-     mcopy -i "$t32/fat32.img" "$t32/meta-data" "$t32/user-data" "$t32/network-config" ::/; then
-    export CLOUDSEED_FAT32_TEMPLATE=$t32/fat32.img
-  fi ;;
-esac
-
 for t in "${targets[@]}"; do
   corpus=$work/corpus/$t
   mkdir -p "$corpus"
   [ -d "$here/seeds/$t" ] && cp -n "$here/seeds/$t"/* "$corpus"/ 2> /dev/null
-  # Committed fixtures of other suites are good seeds too; fat12-cluster1.img
-  # makes fatfs panic, so the fat target starts by proving the fence holds.
+  # Committed fixtures of other suites are good seeds too (fat12-cluster1.img
+  # once made fatfs panic); the tiny FAT32 seeds serve the fat target as well.
   fx=$root/tests/fixtures
   case $t in
-    fat) cp -n "$scratch"/img/fat-* "$fx"/volumes/*.img "$corpus"/ 2> /dev/null ;;
+    fat) cp -n "$scratch"/img/fat-* "$fx"/volumes/*.img "$here"/seeds/fat32/* "$corpus"/ 2> /dev/null ;;
     iso9660) cp -n "$scratch"/img/iso-* "$fx"/volumes/*.iso "$corpus"/ 2> /dev/null ;;
     dhcp) cp -n "$fx"/dhcp/*.bin "$corpus"/ 2> /dev/null ;;
     dhcpv6) cp -n "$fx"/dhcpv6/*/*.bin "$corpus"/ 2> /dev/null ;;
     ra) cp -n "$fx"/ra/*.bin "$corpus"/ 2> /dev/null ;;
     netlink) cp -n "$fx"/netlink/*.bin "$corpus"/ 2> /dev/null ;;
-    # All zero: the template itself; a few bytes: the boot sector only.
-    fat32) head -c 13312 /dev/zero > "$corpus/template"; head -c 90 /dev/zero > "$corpus/boot" ;;
   esac
   bin=$bindir/$t
   log=$work/$t.log
