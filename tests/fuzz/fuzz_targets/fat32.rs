@@ -23,10 +23,12 @@ impl Read for Zeroed<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let left = DISK_BYTES.saturating_sub(self.pos);
         let n = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-        for (i, b) in buf[..n].iter_mut().enumerate() {
-            let at = self.pos as usize + i;
-            *b = self.head.get(at).copied().unwrap_or(0);
-        }
+        // pos < DISK_BYTES here whenever n > 0: it fits usize
+        let at = usize::try_from(self.pos).unwrap_or(usize::MAX);
+        let from_head = self.head.get(at..).unwrap_or(&[]);
+        let k = n.min(from_head.len());
+        buf[..k].copy_from_slice(&from_head[..k]);
+        buf[k..n].fill(0);
         self.pos += n as u64;
         Ok(n)
     }
