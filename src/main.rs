@@ -1,13 +1,17 @@
 //! The binary's edge: arguments, logger, exit code.
 
 use cloudseed::cli::{self, Command};
+use cloudseed::os::path::{OsString, Path};
 use cloudseed::seed::record::Probe;
 use cloudseed::{agent, logger, mkcidata};
-use std::path::Path;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cmd = match cli::parse(std::env::args_os().skip(1)) {
+    let args = std::env::args_os().skip(1).map(|a| {
+        use std::os::unix::ffi::OsStringExt;
+        OsString::from_vec(a.into_vec())
+    });
+    let cmd = match cli::parse(args) {
         Ok(c) => c,
         Err(msg) => {
             eprintln!("cloudseed: {msg}\nTry 'cloudseed --help'.");
@@ -54,7 +58,7 @@ fn main() -> ExitCode {
         }
         Command::Required(text) => {
             logger::init(None, log::LevelFilter::Warn);
-            let text = text.or_else(|| std::fs::read_to_string("/proc/cmdline").ok());
+            let text = text.or_else(|| cloudseed::os::fs::read_to_string("/proc/cmdline").ok());
             let none = |_: &str| None;
             let cmd = cloudseed::cmdline::parse(text.as_deref().unwrap_or(""), None, &none);
             ExitCode::from(if cmd.knobs.required {
@@ -82,6 +86,10 @@ fn main() -> ExitCode {
                 log::LevelFilter::Info
             };
             logger::init(kmsg.then_some(Path::new("/dev/kmsg")), level);
+            std::panic::set_hook(Box::new(|info| {
+                let text = cloudseed::error::panic_text(info.payload());
+                cloudseed::scan::on_panic(&text);
+            }));
             match cloudseed::scan::serve(&paths) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(_) => ExitCode::from(1),
@@ -103,8 +111,8 @@ fn main() -> ExitCode {
 /// Writes to stdout; a closed stdout (`cloudseed probe … | head -1`) is not
 /// worth a panic, unlike `print!`.
 fn say(text: &str) {
-    use std::io::Write;
-    let _ = std::io::stdout().write_all(text.as_bytes());
+    use cloudseed::os::io::Write;
+    let _ = cloudseed::os::io::stdout().write_all(text.as_bytes());
 }
 
 fn probe_line(p: &Path, probe: Probe) -> String {
@@ -137,7 +145,7 @@ fn probe_line(p: &Path, probe: Probe) -> String {
 }
 
 fn make_cidata(m: &cli::MkcidataArgs) -> Result<(), String> {
-    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let read = |p: &Path| cloudseed::os::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
     let mut files: Vec<(&str, Vec<u8>)> = vec![
         ("meta-data", read(&m.meta_data)?),
         ("user-data", read(&m.user_data)?),
@@ -149,5 +157,7 @@ fn make_cidata(m: &cli::MkcidataArgs) -> Result<(), String> {
         files.push(("network-config", read(p)?));
     }
     let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, d)| (*n, d.as_slice())).collect();
-    mkcidata::write_image(&m.out, &refs).map_err(|e| e.to_string())
+    use std::os::unix::ffi::OsStrExt;
+    let out = std::path::Path::new(std::ffi::OsStr::from_bytes(m.out.as_bytes()));
+    mkcidata::write_image(out, &refs).map_err(|e| e.to_string())
 }

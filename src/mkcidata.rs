@@ -3,6 +3,7 @@
 //! `format_volume` writes both), so every blkid and cloud-init version sees it.
 
 use crate::error::{Error, Result};
+use crate::prelude::*;
 use crate::seed::MAX_FILE_BYTES;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};

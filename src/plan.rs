@@ -10,6 +10,8 @@
 //! hand-off) and runs before the root mount; [`apply`] adds identification.
 //! [`decide`] is both.
 
+use crate::prelude::*;
+
 use crate::cmdline::{Cmdline, NetworkPolicy};
 use crate::handoff::{self, Datasource};
 use crate::identify::Decision;

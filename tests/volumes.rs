@@ -6,10 +6,10 @@
 //! (mkfs.vfat, mcopy, mmd, mdir, mtype, genisoimage, xorriso, gzip, blkid,
 //! losetup, mount). The loop-device and mount cases need root, as in CI.
 
+use cloudseed::os::io::Cursor;
 use cloudseed::seed::iso9660::IsoFs;
-use cloudseed::seed::{read_device, read_image_bytes, Found, Fs, Kind, Seed, Volume};
+use cloudseed::seed::{read_image_bytes, Found, Fs, Kind, Seed, Volume};
 use std::fs;
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -17,6 +17,12 @@ use std::process::Command;
 
 mod common;
 use common::{tool as run, tool_output as output, TempDir};
+
+/// `seed::read_device` for a std path (the library's paths are bytes).
+fn read_device(p: impl AsRef<Path>) -> cloudseed::error::Result<(Option<Volume>, Option<Found>)> {
+    let p = p.as_ref().as_os_str().as_encoded_bytes();
+    cloudseed::seed::read_device(cloudseed::os::path::Path::new(p))
+}
 
 /// xorshift64*: deterministic bytes and mutations without a crate.
 struct Rng(u64);
@@ -1206,7 +1212,7 @@ fn fixture_user_data() -> Vec<u8> {
 
 #[test]
 fn fixture_fatfs_panic_is_contained() {
-    let err = read_device(&fixture("fat12-cluster1.img"))
+    let err = read_device(fixture("fat12-cluster1.img"))
         .unwrap_err()
         .to_string();
     assert!(err.starts_with("internal panic contained: fatfs"), "{err}");
@@ -1243,7 +1249,7 @@ fn fixture_iso_directory_loop() {
     let mut iso = IsoFs::open(Cursor::new(data)).unwrap();
     let err = iso.find(&["openstack", "openstack", "latest"]).unwrap_err();
     assert_eq!(err.to_string(), "malformed iso9660 directory loop");
-    let (_, found) = read_device(&fixture("iso-dir-loop.iso")).unwrap();
+    let (_, found) = read_device(fixture("iso-dir-loop.iso")).unwrap();
     assert_eq!(found.unwrap().kind, Kind::ConfigDrive);
 }
 

@@ -9,6 +9,8 @@
 //! the same result; otherwise it is [`Decision::Unknown`] and cloudseed
 //! stands aside, so cloud-init decides alone, as without cloudseed.
 
+use crate::prelude::*;
+
 mod checks;
 pub mod cli;
 pub mod gather;

@@ -2,13 +2,15 @@
 //! every change is recorded in `Applied` so teardown removes only our own
 //! addresses and routes and restores the link's prior state.
 
+use crate::prelude::*;
+
 use crate::dhcp::Lease;
 use crate::error::Result;
 use crate::net::rtnl::Rtnl;
 use crate::time::Deadline;
 use crate::wire::dhcpv4::Route;
+use core::net::Ipv4Addr;
 use log::debug;
-use std::net::Ipv4Addr;
 
 #[derive(Clone, Debug, Default)]
 pub struct Applied {

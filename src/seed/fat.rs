@@ -8,10 +8,12 @@ use super::{
     configdrive, Found, Fs, Kind, Seed, Volume, MAX_DIR_ENTRIES, MAX_FILE_BYTES, SEED_FILES,
 };
 use crate::error::{Error, Result};
+use crate::prelude::*;
 use std::cell::Cell;
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Once;
+use std::thread_local;
 
 /// Worst honest case: four 16 MiB files in 512-byte clusters, each cluster
 /// costing one small buffered FAT read besides its data; twice that is plenty.
