@@ -4,6 +4,7 @@
 //! or glibc): rustix has no fork outside its own runtime.
 
 use super::io;
+use super::path::OsString;
 use alloc::ffi::CString;
 use alloc::vec::Vec;
 use core::ffi::{c_char, c_int};
@@ -11,11 +12,41 @@ use core::ptr;
 use rustix::fd::{BorrowedFd, OwnedFd};
 use rustix::process::{Pid, WaitOptions};
 
+// The C library, which std would otherwise link: static (musl's libc.a,
+// self-contained in the target) when the target links statically.
+#[cfg_attr(
+    target_feature = "crt-static",
+    link(name = "c", kind = "static", modifiers = "-bundle")
+)]
+#[cfg_attr(not(target_feature = "crt-static"), link(name = "c"))]
 extern "C" {
     fn fork() -> c_int;
     fn execve(path: *const c_char, argv: *const *const c_char, envp: *const *const c_char)
         -> c_int;
     fn _exit(status: c_int) -> !;
+    fn abort() -> !;
+}
+
+/// The arguments from C's `main(argc, argv)`, as bytes, without argv[0].
+///
+/// # Safety
+/// `argv` must hold `argc` pointers to NUL-terminated strings, as the C
+/// runtime passes them to `main`.
+pub unsafe fn args(argc: c_int, argv: *const *const c_char) -> Vec<OsString> {
+    (1..usize::try_from(argc).unwrap_or(0))
+        .map(|i| {
+            // SAFETY: the caller's contract: `argv[i]` for i < argc is a C string.
+            let s = unsafe { core::ffi::CStr::from_ptr(*argv.add(i)) };
+            OsString::from_vec(s.to_bytes().to_vec())
+        })
+        .collect()
+}
+
+/// abort(3): SIGABRT, which the probe helper's parent reads as a panic
+/// (src/scan.rs `ended`).
+pub fn abort_process() -> ! {
+    // SAFETY: abort has no preconditions.
+    unsafe { abort() }
 }
 
 /// Standard input, output or error (0, 1, 2).
@@ -103,7 +134,6 @@ pub fn spawn(exe: &[u8], args: &[&[u8]]) -> io::Result<Child> {
     }
     drop(write);
     Ok(Child {
-        // SAFETY-free: fork returned a positive pid.
         pid: Pid::from_raw(pid).ok_or(io::ErrorKind::Other)?,
         stdout: Some(read),
     })
