@@ -431,7 +431,10 @@ fn volumes<'a>(volumes: &'a [(String, Found)], p: &mut Plan) -> (Vol<'a>, Vol<'a
         .iter()
         .filter(|(_, f)| f.kind == Kind::NoCloud && f.seed.is_some())
         .collect();
-    cidata.sort_by(|a, b| b.0.cmp(&a.0));
+    // Unstable sort (no stable-sort code in the binary); ties keep their
+    // order (the slice's addresses are in order).
+    let at = |v: &&(String, Found)| core::ptr::from_ref(*v) as usize;
+    cidata.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(at(a).cmp(&at(b))));
     let nocloud = cidata.first().copied();
     let configdrive = volumes.iter().find(|(_, f)| f.kind == Kind::ConfigDrive);
     for (name, f) in volumes {

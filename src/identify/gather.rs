@@ -228,7 +228,7 @@ pub fn read_root(root: &Path, facts: &mut Facts) {
             Err(_) => Vec::new(),
         };
         // the shell's glob order in the C locale generators run in
-        names.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+        names.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
         if names.len() > MAX_CFG_FILES {
             unreadable.push(format!("/etc/cloud/cloud.cfg.d ({} files)", names.len()));
             names.truncate(MAX_CFG_FILES);
@@ -289,7 +289,7 @@ fn dated_meta_data(root: &Path, dir: &str) -> bool {
             b.len() == 10 && b[0] == b'2' && b[4] == b'-' && b[7] == b'-'
         })
         .collect();
-    names.sort();
+    names.sort_unstable();
     names
         .first()
         .is_some_and(|n| resolve(root, &format!("{dir}/{n}/meta_data.json")).is_some())

@@ -278,7 +278,8 @@ pub fn nocloud_volume(vols: &[(&Filesystem, bool)]) -> Option<usize> {
         })
         .collect();
     // list(set(...)): one entry per device name
-    idx.sort_by(|&a, &b| vols[b].0.device.cmp(&vols[a].0.device));
+    // Unstable sort (no stable-sort code in the binary), ties in index order.
+    idx.sort_unstable_by(|&a, &b| vols[b].0.device.cmp(&vols[a].0.device).then(a.cmp(&b)));
     idx.dedup_by(|a, b| vols[*a].0.device == vols[*b].0.device);
     idx.into_iter().find(|&i| vols[i].1)
 }

@@ -48,8 +48,11 @@ impl Config {
 
 /// On-link routes first: a gateway must be reachable before a route via it.
 pub fn ordered(routes: &[Route]) -> Vec<Route> {
-    let mut r = routes.to_vec();
-    r.sort_by_key(|r| !r.gateway.is_unspecified());
+    let (mut r, via): (Vec<Route>, Vec<Route>) = routes
+        .iter()
+        .cloned()
+        .partition(|r| r.gateway.is_unspecified());
+    r.extend(via);
     r
 }
 

@@ -33,7 +33,7 @@ pub fn candidates(paths: &Paths) -> Vec<Candidate> {
             })
         })
         .collect();
-    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out.sort_unstable_by(|a, b| a.name.cmp(&b.name));
     out
 }
 
