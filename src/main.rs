@@ -66,6 +66,8 @@ extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     // SAFETY-relevant contract: argc/argv as the C runtime passes them.
     #[allow(unsafe_code)]
     let args = unsafe { cloudseed::os::process::args(argc, argv) };
+    cloudseed::os::process::sanitize_stdio();
+    cloudseed::sys::ignore_sigpipe();
     c_int::from(run(args))
 }
 

@@ -324,6 +324,24 @@ extern "C" fn on_signal(signum: i32) {
     }
 }
 
+/// Ignores SIGPIPE, as std's runtime did before `main`: a write to a closed
+/// pipe or socket then fails with EPIPE instead of killing the process
+/// (`cloudseed probe … | head -1`, a helper whose agent went away).
+pub fn ignore_sigpipe() {
+    const SIG_IGN: usize = 1;
+    const SIGPIPE: i32 = 13;
+    let act = SigAction {
+        handler: SIG_IGN,
+        mask: [0; 16],
+        flags: 0,
+        restorer: 0,
+    };
+    // SAFETY: as in `install_signal_handlers`: a fully initialised
+    // `struct sigaction` (SIG_IGN needs no handler code), null `oldact`.
+    #[allow(unsafe_code)]
+    let _ = unsafe { sigaction(SIGPIPE, &act, core::ptr::null_mut()) };
+}
+
 /// Installs the SIGTERM and SIGINT handlers (no SA_RESTART) and the wake
 /// pipe. For `run` only: `probe` and the helper keep the default action.
 pub fn install_signal_handlers() -> io::Result<()> {

@@ -287,3 +287,47 @@ impl Iterator for ReadDir {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::os::io::{Cursor, Read, Seek, SeekFrom};
+    use crate::prelude::*;
+
+    #[test]
+    fn files_and_directories_round_trip() {
+        let d = crate::os::path::test_dir("osfs");
+        let _ = remove_dir_all(&d);
+        create_dir_all(d.join("a/b")).unwrap();
+        write(d.join("a/b/f"), "hello").unwrap();
+        assert_eq!(read_to_string(d.join("a/b/f")).unwrap(), "hello");
+        assert_eq!(metadata(d.join("a/b/f")).unwrap().len(), 5);
+        assert!(d.join("a/b").is_dir() && d.join("a/b/f").is_file());
+        symlink("b/f", d.join("a/l")).unwrap();
+        assert_eq!(read_link(d.join("a/l")).unwrap().as_bytes(), b"b/f");
+        rename(d.join("a/b/f"), d.join("a/g")).unwrap();
+        let mut names: Vec<String> = read_dir(d.join("a"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort_unstable();
+        assert_eq!(names, ["b", "g", "l"]);
+        let mut f = File::open(d.join("a/g")).unwrap();
+        assert_eq!(f.seek(SeekFrom::Start(1)).unwrap(), 1);
+        let mut s = Vec::new();
+        (&mut f).take(3).read_to_end(&mut s).unwrap();
+        assert_eq!(s, b"ell");
+        assert_eq!(
+            read(d.join("nope")).unwrap_err().to_string(),
+            "No such file or directory (os error 2)"
+        );
+        remove_dir_all(&d).unwrap();
+        assert!(!d.exists());
+        let mut c = Cursor::new(vec![1u8, 2, 3]);
+        c.seek(SeekFrom::End(-1)).unwrap();
+        let mut one = [0u8; 2];
+        assert_eq!(c.read(&mut one).unwrap(), 1);
+        assert!(c.seek(SeekFrom::Current(-5)).is_err());
+        assert!(c.read_exact(&mut one).is_err());
+    }
+}

@@ -58,6 +58,24 @@ pub fn stdio(fd: i32) -> BorrowedFd<'static> {
     unsafe { BorrowedFd::borrow_raw(fd) }
 }
 
+/// Makes sure fds 0, 1 and 2 are open (on /dev/null if they were closed),
+/// as std's runtime did before `main`: else the first file opened would
+/// become "stdout" and receive what is printed.
+pub fn sanitize_stdio() {
+    for fd in 0..=2 {
+        if rustix::io::fcntl_getfd(stdio(fd)) == Err(rustix::io::Errno::BADF) {
+            // open returns the lowest free fd: this one. Kept open for good.
+            if let Ok(null) = rustix::fs::open(
+                "/dev/null",
+                rustix::fs::OFlags::RDWR,
+                rustix::fs::Mode::empty(),
+            ) {
+                core::mem::forget(null);
+            }
+        }
+    }
+}
+
 /// _exit(2): ends the process at once (no atexit handlers: nothing is
 /// buffered in cloudseed; every write is a write(2)).
 pub fn exit(code: i32) -> ! {
