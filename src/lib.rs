@@ -11,7 +11,9 @@ extern crate alloc;
 // Unit tests run under the std test harness. The fatfs-based FAT reader and
 // image writer (src/seed/fat.rs, src/mkcidata.rs) are the only other users
 // of std, until branch `fat` replaces them (see Cargo.toml `std-fat`).
+// (`macro_use`: fat.rs's `thread_local!`.)
 #[cfg(any(test, feature = "std-fat"))]
+#[cfg_attr(feature = "std-fat", macro_use)]
 extern crate std;
 
 /// What every module imports: the parts of std's prelude that live in

@@ -122,7 +122,14 @@ impl Logger {
                 let _ = (&*k).write_all(line.as_bytes());
             }
             _ => {
-                let line = format!("cloudseed: {}: {args}\n", level.as_str().to_lowercase());
+                let word = match level {
+                    Level::Error => "error",
+                    Level::Warn => "warn",
+                    Level::Info => "info",
+                    Level::Debug => "debug",
+                    Level::Trace => "trace",
+                };
+                let line = format!("cloudseed: {word}: {args}\n");
                 let _ = crate::os::io::stderr().write_all(line.as_bytes());
             }
         }

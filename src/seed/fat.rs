@@ -13,7 +13,6 @@ use std::cell::Cell;
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Once;
-use std::thread_local;
 
 /// Worst honest case: four 16 MiB files in 512-byte clusters, each cluster
 /// costing one small buffered FAT read besides its data; twice that is plenty.
