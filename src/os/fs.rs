@@ -110,6 +110,78 @@ impl Seek for File {
     }
 }
 
+/// open(2)'s flags as std's builder names them (read, write, create,
+/// create_new, truncate, mode); always O_CLOEXEC.
+#[derive(Clone, Debug)]
+pub struct OpenOptions {
+    read: bool,
+    write: bool,
+    create: bool,
+    create_new: bool,
+    truncate: bool,
+    mode: u32,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions::new()
+    }
+}
+
+impl OpenOptions {
+    pub fn new() -> OpenOptions {
+        OpenOptions {
+            read: false,
+            write: false,
+            create: false,
+            create_new: false,
+            truncate: false,
+            mode: 0o666,
+        }
+    }
+    pub fn read(&mut self, on: bool) -> &mut Self {
+        self.read = on;
+        self
+    }
+    pub fn write(&mut self, on: bool) -> &mut Self {
+        self.write = on;
+        self
+    }
+    pub fn create(&mut self, on: bool) -> &mut Self {
+        self.create = on;
+        self
+    }
+    pub fn create_new(&mut self, on: bool) -> &mut Self {
+        self.create_new = on;
+        self
+    }
+    pub fn truncate(&mut self, on: bool) -> &mut Self {
+        self.truncate = on;
+        self
+    }
+    /// The mode of a created file (before the umask).
+    pub fn mode(&mut self, mode: u32) -> &mut Self {
+        self.mode = mode;
+        self
+    }
+    pub fn open<P: AsRef<Path>>(&self, p: P) -> io::Result<File> {
+        let mut flags = match (self.read, self.write) {
+            (true, true) => OFlags::RDWR,
+            (false, true) => OFlags::WRONLY,
+            _ => OFlags::RDONLY,
+        };
+        if self.create_new {
+            flags |= OFlags::CREATE | OFlags::EXCL;
+        } else if self.create {
+            flags |= OFlags::CREATE;
+        }
+        if self.truncate {
+            flags |= OFlags::TRUNC;
+        }
+        File::open_with(p, flags, self.mode)
+    }
+}
+
 /// What stat(2) says of a file.
 #[derive(Debug, Clone)]
 pub struct Metadata(rustix::fs::Stat);
@@ -291,7 +363,7 @@ impl Iterator for ReadDir {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::os::io::{Cursor, Read, Seek, SeekFrom};
+    use crate::os::io::{Cursor, Read, Seek, SeekFrom, Write};
     use crate::prelude::*;
 
     #[test]
@@ -312,6 +384,21 @@ mod tests {
             .collect();
         names.sort_unstable();
         assert_eq!(names, ["b", "g", "l"]);
+        let mut w = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(d.join("a/w"))
+            .unwrap();
+        w.write_all(b"x").unwrap();
+        assert_eq!(metadata(d.join("a/w")).unwrap().mode() & 0o777, 0o600);
+        let again = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(d.join("a/w"));
+        assert!(again.is_err());
+        remove_file(d.join("a/w")).unwrap();
         let mut f = File::open(d.join("a/g")).unwrap();
         assert_eq!(f.seek(SeekFrom::Start(1)).unwrap(), 1);
         let mut s = Vec::new();

@@ -27,6 +27,10 @@ impl Path {
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
+    /// The path as an [`OsStr`] (std's name; `is_empty()`, `as_bytes()`).
+    pub fn as_os_str(&self) -> &OsStr {
+        OsStr::from_bytes(&self.0)
+    }
     pub fn to_str(&self) -> Option<&str> {
         core::str::from_utf8(&self.0).ok()
     }
@@ -56,9 +60,8 @@ impl Path {
         b
     }
     /// The last component, unless it is empty, `.` or `..`.
-    pub fn file_name(&self) -> Option<&str> {
-        self.file_name_bytes()
-            .and_then(|b| core::str::from_utf8(b).ok())
+    pub fn file_name(&self) -> Option<&OsStr> {
+        self.file_name_bytes().map(OsStr::from_bytes)
     }
     pub fn file_name_bytes(&self) -> Option<&[u8]> {
         let b = self.trimmed();
@@ -273,8 +276,11 @@ mod tests {
         assert_eq!(Path::new("/run").join("x/y").as_bytes(), b"/run/x/y");
         assert_eq!(Path::new("/run/").join("x").as_bytes(), b"/run/x");
         assert_eq!(Path::new("a").join("/abs").as_bytes(), b"/abs");
-        assert_eq!(Path::new("/a/b.cfg").file_name(), Some("b.cfg"));
-        assert_eq!(Path::new("/a/b/").file_name(), Some("b"));
+        assert_eq!(
+            Path::new("/a/b.cfg").file_name().unwrap().to_str(),
+            Some("b.cfg")
+        );
+        assert_eq!(Path::new("/a/b/").file_name().unwrap().as_bytes(), b"b");
         assert_eq!(Path::new("/").file_name(), None);
         assert_eq!(Path::new("/a/b").parent(), Some(Path::new("/a")));
         assert_eq!(Path::new("/a").parent(), Some(Path::new("/")));
@@ -300,6 +306,55 @@ impl<P: AsRef<Path>> Extend<P> for PathBuf {
         for p in iter {
             self.push(p);
         }
+    }
+}
+
+/// A borrowed name as the OS gives it: any bytes (std's `OsStr` on Unix).
+#[derive(PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(transparent)]
+pub struct OsStr([u8]);
+
+impl OsStr {
+    #[allow(unsafe_code)]
+    pub fn from_bytes(b: &[u8]) -> &OsStr {
+        // SAFETY: `OsStr` is a `repr(transparent)` wrapper of `[u8]`.
+        unsafe { &*(b as *const [u8] as *const OsStr) }
+    }
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn to_str(&self) -> Option<&str> {
+        core::str::from_utf8(&self.0).ok()
+    }
+    pub fn to_string_lossy(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.0)
+    }
+}
+
+impl PartialEq<str> for OsStr {
+    fn eq(&self, other: &str) -> bool {
+        &self.0 == other.as_bytes()
+    }
+}
+
+impl AsRef<Path> for OsStr {
+    fn as_ref(&self) -> &Path {
+        Path::from_bytes(&self.0)
+    }
+}
+
+impl AsRef<[u8]> for OsStr {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for OsStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(Path::from_bytes(&self.0), f)
     }
 }
 

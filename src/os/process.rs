@@ -76,6 +76,11 @@ pub fn sanitize_stdio() {
     }
 }
 
+/// getpid(2), as std's `process::id`.
+pub fn id() -> u32 {
+    rustix::process::getpid().as_raw_nonzero().get() as u32
+}
+
 /// _exit(2): ends the process at once (no atexit handlers: nothing is
 /// buffered in cloudseed; every write is a write(2)).
 pub fn exit(code: i32) -> ! {
