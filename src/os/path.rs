@@ -82,12 +82,12 @@ impl Path {
             None => Path::new(""),
         })
     }
-    pub fn with_file_name<S: AsRef<[u8]> + ?Sized>(&self, name: &S) -> PathBuf {
+    pub fn with_file_name<S: AsRef<[u8]>>(&self, name: S) -> PathBuf {
         let mut p = match self.parent() {
             Some(parent) => parent.to_path_buf(),
             None => PathBuf::new(),
         };
-        p.push(Path::new(name));
+        p.push(Path::new(name.as_ref()));
         p
     }
     /// Component-wise prefix test (`/run` is a prefix of `/run/x`, not of `/runx`).
