@@ -8,6 +8,8 @@
 //! --root DIR`, after it) identifies and writes (src/agent/stage.rs). A
 //! plain `run` does both in one process.
 
+use crate::prelude::*;
+
 mod stage;
 
 use crate::cli::RunArgs;
@@ -16,6 +18,7 @@ use crate::error::{Error, ErrorKind};
 use crate::handoff;
 use crate::identify::{self, Decision, Filesystem};
 use crate::net;
+use crate::os::path::{Path, PathBuf};
 use crate::paths::Paths;
 use crate::plan::{self, Action, Generator, Inputs, Named, NetworkLeft};
 use crate::report::{Asked, DeviceEntry, Report, Verdict};
@@ -23,9 +26,8 @@ use crate::scan;
 use crate::seed::{blockdev, Found, Kind};
 use crate::sys;
 use crate::time::{Deadline, Instant};
+use core::time::Duration;
 use log::{debug, info};
-use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -81,7 +83,7 @@ impl Job {
                         crate::error::Error::io(
                             "read",
                             paths.cmdline().display(),
-                            std::io::ErrorKind::NotFound.into(),
+                            crate::os::io::ErrorKind::NotFound,
                         )
                     })?,
             };
@@ -108,9 +110,9 @@ impl Job {
 
 /// Small files from /proc and /sys; bounded so a odd file can't hurt.
 fn read_bytes(p: &Path) -> Option<Vec<u8>> {
-    use std::io::Read;
+    use crate::os::io::Read;
     let mut buf = Vec::new();
-    std::fs::File::open(p)
+    crate::os::fs::File::open(p)
         .ok()?
         .take(64 << 10)
         .read_to_end(&mut buf)
@@ -301,7 +303,7 @@ fn finish(job: &Job, g: Gathered, staged: Option<&Path>, report: &mut Report) ->
     );
     let mut facts = facts;
     if job.cmdline_text.is_empty()
-        && read_bytes(&job.paths.cmdline()).is_some_and(|b| std::str::from_utf8(&b).is_err())
+        && read_bytes(&job.paths.cmdline()).is_some_and(|b| core::str::from_utf8(&b).is_err())
     {
         facts.unreadable.push("/proc/cmdline is not UTF-8".into());
     }

@@ -1,9 +1,10 @@
 //! Command-line parsing for people and tests. Hand-written: four flags do not
 //! earn an argument-parsing crate.
 
-use std::ffi::{OsStr, OsString};
-use std::path::PathBuf;
-use std::time::Duration;
+use crate::prelude::*;
+
+use crate::os::path::{OsString, PathBuf};
+use core::time::Duration;
 
 pub const HELP: &str = "\
 cloudseed - hand cloud-init its data from the initramfs
@@ -127,8 +128,8 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
         }
         Some("__scan") => {
             args.next();
-            let kmsg = args.next_if(|a| a == OsStr::new("--kmsg")).is_some();
-            let debug = args.next_if(|a| a == OsStr::new("--debug")).is_some();
+            let kmsg = args.next_if(|a| a == "--kmsg").is_some();
+            let debug = args.next_if(|a| a == "--debug").is_some();
             return Ok(Command::Scan {
                 paths: args.map(PathBuf::from).collect(),
                 kmsg,
@@ -148,7 +149,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
         Some("required") => {
             args.next();
             let flag = args.next();
-            return match (flag.as_deref().map(OsStr::to_str), args.next()) {
+            return match (flag.as_ref().map(OsString::to_str), args.next()) {
                 (None, _) => Ok(Command::Required(None)),
                 (Some(Some("--cmdline")), Some(c)) => {
                     Ok(Command::Required(Some(c.to_string_lossy().into_owned())))
@@ -223,9 +224,7 @@ fn parse_mkcidata(args: impl Iterator<Item = OsString>) -> Result<MkcidataArgs, 
             "--meta-data" => md = Some(value("--meta-data")?),
             "--vendor-data" => m.vendor_data = Some(value("--vendor-data")?),
             "--network-config" => m.network_config = Some(value("--network-config")?),
-            _ if a.as_encoded_bytes().starts_with(b"-") => {
-                return Err(format!("unknown argument {a:?}"))
-            }
+            _ if a.as_bytes().starts_with(b"-") => return Err(format!("unknown argument {a:?}")),
             _ if out.is_none() => out = Some(PathBuf::from(a.clone())),
             _ => return Err(format!("unexpected argument {a:?}")),
         }
@@ -241,7 +240,7 @@ mod tests {
     use super::*;
 
     fn p(a: &[&str]) -> Result<Command, String> {
-        parse(a.iter().map(OsString::from))
+        parse(a.iter().map(|s| OsString::from(*s)))
     }
 
     #[test]
@@ -332,7 +331,6 @@ mod tests {
 
     #[test]
     fn bytes_that_are_not_utf8_never_panic() {
-        use std::os::unix::ffi::OsStringExt;
         let raw = |b: &[u8]| OsString::from_vec(b.to_vec());
         let Ok(Command::Run(r)) = parse([
             OsString::from("--cmdline"),
@@ -343,7 +341,7 @@ mod tests {
             panic!()
         };
         assert_eq!(r.cmdline.as_deref(), Some("quiet \u{fffd} ds=nocloud"));
-        assert_eq!(r.devices[0].as_os_str().as_encoded_bytes(), b"/dev/\xfe");
+        assert_eq!(r.devices[0].as_bytes(), b"/dev/\xfe");
         for bad in [&b"\xff"[..], b"--\xff", b"--timeout"] {
             assert!(parse([raw(bad)]).is_err());
         }

@@ -6,8 +6,10 @@
 //! - dracut/klibc `ip=`, `BOOTIF=`, `ifname=` for the network path;
 //! - `cloudseed.*` knobs of our own.
 
-use std::net::Ipv4Addr;
-use std::time::Duration;
+use crate::prelude::*;
+
+use core::net::Ipv4Addr;
+use core::time::Duration;
 
 pub type Mac = [u8; 6];
 
@@ -108,7 +110,7 @@ fn seed_start_ok(s: &str) -> bool {
 /// /proc/cmdline as cloud-init reads it: text that is not UTF-8 makes
 /// `load_text_file` raise, and `_get_cmdline` then uses "".
 pub fn text_from_bytes(b: &[u8]) -> &str {
-    std::str::from_utf8(b).map(str::trim).unwrap_or("")
+    core::str::from_utf8(b).map(str::trim).unwrap_or("")
 }
 
 /// A DMI sysfs value as cloud-init's `dmi._read_dmi_syspath` returns it:
@@ -118,7 +120,7 @@ pub fn dmi_value(raw: &[u8]) -> String {
     if raw.last() == Some(&b'\n') && raw[..raw.len() - 1].iter().all(|&b| b == 0xff) {
         return String::new();
     }
-    match std::str::from_utf8(raw) {
+    match core::str::from_utf8(raw) {
         Ok(t) => t.trim().to_string(),
         Err(_) => String::new(),
     }

@@ -7,8 +7,10 @@
 //! `cmdline::parse` calls `parse` with the same tokens it reads; the IPv4
 //! reading of these `ip=` values lives there (`Autoconf::Ipv6`).
 
+use crate::prelude::*;
+
 use crate::cmdline::split_fields;
-use std::net::Ipv6Addr;
+use core::net::Ipv6Addr;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Method6 {

@@ -6,11 +6,13 @@
 //! and stops on `Event::Bound`. Randomness (the xid, the jitter) is injected
 //! at construction so transcripts in tests are exact.
 
+use crate::prelude::*;
+
 use crate::cmdline::Mac;
 use crate::time::{backoff, Instant};
 use crate::wire::dhcpv4::{self, MessageType, Options, Route, OP_REPLY, OP_REQUEST};
-use std::net::Ipv4Addr;
-use std::time::Duration;
+use core::net::Ipv4Addr;
+use core::time::Duration;
 
 /// RFC 2132 section 9.8 options we ask for: mask, router, DNS, host name,
 /// domain, MTU, broadcast, NTP, lease time, server id, search list, classless routes.
@@ -320,7 +322,7 @@ impl Client {
     /// Gives up: a DHCPRELEASE to send when bound (RFC 2131 4.4.6), nothing
     /// otherwise. The client is inert afterwards.
     pub fn release(&mut self) -> Option<Transmit> {
-        let state = std::mem::replace(&mut self.state, State::Stopped);
+        let state = core::mem::replace(&mut self.state, State::Stopped);
         let State::Bound(lease) = state else {
             return None;
         };

@@ -14,11 +14,13 @@
 //! there is no RENEW/REBIND: the lease lives as long as the initramfs, and
 //! the root system's client takes over.
 
+use crate::prelude::*;
+
 use crate::cmdline::Mac;
 use crate::time::Instant;
 use crate::wire::dhcpv6::{self, opt, status, IaAddr, IaNa, Message, MessageType, Options};
-use std::net::Ipv6Addr;
-use std::time::Duration;
+use core::net::Ipv6Addr;
+use core::time::Duration;
 
 /// RFC 8415 7.6 transmission parameters, in milliseconds.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -438,7 +440,7 @@ impl Client {
     /// retransmitted by `poll` until the REPLY or REL_MAX_RC. Nothing for a
     /// stateless lease. The client is inert afterwards.
     pub fn release(&mut self, now: Instant) -> Option<Transmit> {
-        match std::mem::replace(&mut self.state, State::Stopped) {
+        match core::mem::replace(&mut self.state, State::Stopped) {
             State::Bound(lease) if lease.address.is_some() => {
                 self.state = State::Releasing(lease);
                 self.begin(now, RELEASE);

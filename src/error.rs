@@ -1,9 +1,11 @@
 //! The one error type of the agent. Every message is a single lower-case line
 //! that is safe to print: it never carries user-data or URL query strings.
 
-use std::borrow::Cow;
-use std::fmt;
-use std::io;
+use crate::prelude::*;
+
+use crate::os::io;
+use alloc::borrow::Cow;
+use core::fmt;
 
 #[derive(Debug)]
 pub enum Error {
@@ -106,16 +108,14 @@ impl fmt::Display for Signal {
     }
 }
 
-/// `sys` wraps a caught signal in an `io::Error` (kind `Other`, so no
-/// retry-on-`Interrupted` loop in std swallows it); this finds it again.
-impl std::error::Error for Signal {}
-
-/// The signal an `io::Error` from an interrupted wait carries, if any.
+/// The signal an `io::Error` from an interrupted wait carries, if any
+/// (`sys` wraps a caught signal in one, of kind `Other`, so no
+/// retry-on-`Interrupted` loop swallows it).
 pub fn signal_of(e: &io::Error) -> Option<Signal> {
-    e.get_ref()?.downcast_ref::<Signal>().copied()
+    e.signal_caught()
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub type Result<T, E = Error> = core::result::Result<T, E>;
 
 impl Error {
     /// A failed system call; a wait that a caught signal cut short becomes
@@ -123,8 +123,9 @@ impl Error {
     pub fn io(
         op: impl Into<Cow<'static, str>>,
         path: impl fmt::Display,
-        source: io::Error,
+        source: impl Into<io::Error>,
     ) -> Self {
+        let source = source.into();
         if let Some(signal) = signal_of(&source) {
             return Error::Interrupted { signal };
         }
@@ -208,7 +209,7 @@ impl Error {
 
 /// The first line of a panic's message (`&str` or `String` payloads), for a
 /// one-line `Error::Panicked` or probe record.
-pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+pub fn panic_text(payload: &(dyn core::any::Any + Send)) -> String {
     let msg = payload
         .downcast_ref::<&str>()
         .copied()
@@ -242,22 +243,13 @@ impl PartialEq for Error {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Io { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn a_signal_inside_an_io_error_becomes_interrupted() {
-        let e = Error::io("poll", "dhcp", io::Error::other(Signal::Term));
+        let e = Error::io("poll", "dhcp", io::Error::signal(Signal::Term));
         assert_eq!(e.kind(), ErrorKind::Interrupted);
         assert_eq!(e.to_string(), "stopped by SIGTERM");
         let e = Error::io("read", "/dev/vdb", io::Error::from_raw_os_error(5));

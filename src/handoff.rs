@@ -2,14 +2,15 @@
 //! `cloud.cfg` from typed data, and an atomic writer of the seed, `cloud.cfg`
 //! and `.ds-identify.result`, in that order.
 
+use crate::prelude::*;
+
 use crate::error::{Error, Result};
+use crate::os::fs;
+use crate::os::io::Write;
+use crate::os::path::{Path, PathBuf};
 use crate::paths::Paths;
 use crate::report::{FileEntry, Report};
 use crate::seed::Seed;
-use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
 
 /// Which datasource `cloud.cfg` names.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,7 +129,7 @@ pub fn render_listed(plan: &Plan, list: Option<&[String]>) -> Rendered {
 
 /// Whether a `cloud-config-url` body can take appended keys: `Ok`, or why
 /// not (`"defines datasource keys"` when it sets its own).
-pub fn body_appendable(body: &[u8]) -> std::result::Result<(), &'static str> {
+pub fn body_appendable(body: &[u8]) -> core::result::Result<(), &'static str> {
     appendable(body)
 }
 
@@ -136,8 +137,8 @@ pub fn body_appendable(body: &[u8]) -> std::result::Result<(), &'static str> {
 /// it must be a block mapping that defines neither `datasource_list` nor
 /// `datasource` (cloud-init merges per file, so a second definition in the
 /// same file would silently replace the URL's).
-fn appendable(body: &[u8]) -> std::result::Result<(), &'static str> {
-    let text = std::str::from_utf8(body).map_err(|_| "is not UTF-8")?;
+fn appendable(body: &[u8]) -> core::result::Result<(), &'static str> {
+    let text = core::str::from_utf8(body).map_err(|_| "is not UTF-8")?;
     // Appending needs a line break; added to an unterminated block scalar it
     // would become part of the value.
     if !body.ends_with(b"\n")
@@ -197,7 +198,7 @@ fn block_safe(c: char) -> bool {
 /// double-quoted string with escapes. `None` when `bytes` is not UTF-8 (YAML
 /// cannot carry it as a string).
 pub fn yaml_string(bytes: &[u8], indent: usize) -> Option<String> {
-    let s = std::str::from_utf8(bytes).ok()?;
+    let s = core::str::from_utf8(bytes).ok()?;
     if !s.is_empty()
         && s.chars().all(block_safe)
         && s.trim_end_matches('\n')
@@ -257,16 +258,12 @@ pub fn write_atomic(dir: &Path, name: &str, data: &[u8], mode: u32) -> Result<Pa
     let tmp = dir.join(format!(".{name}.cloudseed-tmp"));
     let _ = fs::remove_file(&tmp);
     let result = (|| {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&tmp)
-            .map_err(|e| Error::io("create", tmp.display(), e))?;
+        let mut f =
+            fs::File::create_new(&tmp, mode).map_err(|e| Error::io("create", tmp.display(), e))?;
         f.write_all(data)
             .map_err(|e| Error::io("write", tmp.display(), e))?;
         // The umask may have narrowed the mode; set it exactly.
-        f.set_permissions(fs::Permissions::from_mode(mode))
+        f.set_mode(mode)
             .map_err(|e| Error::io("chmod", tmp.display(), e))?;
         f.sync_all()
             .map_err(|e| Error::io("fsync", tmp.display(), e))?;
@@ -280,11 +277,7 @@ pub fn write_atomic(dir: &Path, name: &str, data: &[u8], mode: u32) -> Result<Pa
 
 /// Creates `dir` (and parents) with `mode` for the parts we create.
 pub fn make_dir(dir: &Path, mode: u32) -> Result<()> {
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(mode)
-        .create(dir)
-        .map_err(|e| Error::io("mkdir", dir.display(), e))
+    fs::create_dir_all_mode(dir, mode).map_err(|e| Error::io("mkdir", dir.display(), e))
 }
 
 /// Writes the hand-off: seed files, then `cloud.cfg`, then the ds-identify
@@ -503,8 +496,7 @@ mod tests {
     }
 
     fn tmpdir(tag: &str) -> PathBuf {
-        let d =
-            std::env::temp_dir().join(format!("cloudseed-handoff-{tag}-{}", std::process::id()));
+        let d = crate::os::path::test_dir(&format!("handoff-{tag}"));
         let _ = fs::remove_dir_all(&d);
         fs::create_dir_all(&d).unwrap();
         d
@@ -521,7 +513,7 @@ mod tests {
         let mut plan = nocloud_plan(Some(b"version: 2\n"));
         plan.seed.as_mut().unwrap().vendor_data = Some(vec![0x1f, 0x8b, 0]);
         write(&paths, &plan, &mut report).unwrap();
-        let mode = |p: &str| fs::metadata(d.join(p)).unwrap().permissions().mode() & 0o7777;
+        let mode = |p: &str| fs::metadata(d.join(p)).unwrap().mode() & 0o7777;
         assert_eq!(mode("cloud-init/seed/nocloud/meta-data"), 0o644);
         assert_eq!(mode("cloud-init/seed/nocloud/user-data"), 0o600);
         assert_eq!(mode("cloud-init/seed/nocloud/vendor-data"), 0o600);

@@ -4,22 +4,41 @@
 //! A guard for the boot log: while a device is being read (`device_scope`)
 //! at most `MAX_LINES_PER_DEVICE` lines are written for it, then one line
 //! that says the rest were dropped.
+//!
+//! State lives in plain cells, not a Mutex: cloudseed is single-threaded
+//! (it waits in poll(2) and reads devices in a forked helper process), and
+//! a Mutex is std's. `Single` below asserts that in its `Sync` impl.
 
+use crate::prelude::*;
+
+use crate::os::fs::File;
+use crate::os::io::Write;
+use crate::os::path::Path;
+use core::cell::RefCell;
 use log::{Level, LevelFilter, Log, Metadata, Record};
-use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::path::Path;
-use std::sync::Mutex;
 
 /// Log lines one device may cause, whatever its content.
 pub const MAX_LINES_PER_DEVICE: usize = 16;
 
+/// A cell shared by the one thread there is.
+struct Single<T>(T);
+
+// SAFETY: cloudseed never starts a thread (the crate has no thread API: it is
+// `no_std`); the cell is only reached from the main thread, and from a log
+// call in the panic handler of that same thread, which `try_borrow_mut`
+// below tolerates.
+#[allow(unsafe_code)]
+unsafe impl<T> Sync for Single<T> {}
+
 /// The device being read and how many lines it caused so far.
-static DEVICE: Mutex<Option<(String, usize)>> = Mutex::new(None);
+static DEVICE: Single<RefCell<Option<(String, usize)>>> = Single(RefCell::new(None));
+/// `/dev/kmsg`, once `init` opened it.
+static KMSG: Single<RefCell<Option<File>>> = Single(RefCell::new(None));
+static LOGGER: Logger = Logger;
 
 /// Starts counting lines against `device` (or stops counting: `None`).
 pub fn device_scope(device: Option<&Path>) {
-    if let Ok(mut d) = DEVICE.lock() {
+    if let Ok(mut d) = DEVICE.0.try_borrow_mut() {
         *d = device.map(|p| (p.display().to_string(), 0));
     }
 }
@@ -41,14 +60,11 @@ pub fn budget(n: usize) -> Budget {
     }
 }
 
-struct Logger {
-    kmsg: Option<Mutex<File>>,
-    level: LevelFilter,
-}
+struct Logger;
 
 impl Log for Logger {
     fn enabled(&self, m: &Metadata) -> bool {
-        m.level() <= self.level
+        m.level() <= log::max_level()
     }
     fn log(&self, r: &Record) {
         if !self.enabled(r.metadata()) {
@@ -56,7 +72,7 @@ impl Log for Logger {
         }
         let level = r.level();
         let mut note = None;
-        if let Ok(mut d) = DEVICE.lock() {
+        if let Ok(mut d) = DEVICE.0.try_borrow_mut() {
             if let Some((name, n)) = d.as_mut() {
                 *n += 1;
                 match budget(*n) {
@@ -79,9 +95,10 @@ impl Log for Logger {
 }
 
 impl Logger {
-    fn write(&self, level: Level, args: std::fmt::Arguments<'_>) {
-        match &self.kmsg {
-            Some(k) => {
+    fn write(&self, level: Level, args: core::fmt::Arguments<'_>) {
+        let kmsg = KMSG.0.try_borrow();
+        match kmsg.as_deref() {
+            Ok(Some(k)) => {
                 // <3> err, <4> warning, <6> info, <7> debug (syslog priorities).
                 let pri = match level {
                     Level::Error => 3,
@@ -91,13 +108,18 @@ impl Logger {
                 };
                 // One write() per record: kmsg takes each write as one message.
                 let line = format!("<{pri}>cloudseed: {args}\n");
-                if let Ok(mut f) = k.lock() {
-                    let _ = f.write_all(line.as_bytes());
-                }
+                let _ = (&*k).write_all(line.as_bytes());
             }
-            None => {
-                let line = format!("cloudseed: {}: {args}\n", level.as_str().to_lowercase());
-                let _ = std::io::stderr().write_all(line.as_bytes());
+            _ => {
+                let word = match level {
+                    Level::Error => "error",
+                    Level::Warn => "warn",
+                    Level::Info => "info",
+                    Level::Debug => "debug",
+                    Level::Trace => "trace",
+                };
+                let line = format!("cloudseed: {word}: {args}\n");
+                let _ = crate::os::io::stderr().write_all(line.as_bytes());
             }
         }
     }
@@ -105,11 +127,11 @@ impl Logger {
 
 /// Installs the logger; `kmsg` is tried first unless `None`.
 pub fn init(kmsg: Option<&Path>, level: LevelFilter) {
-    let kmsg = kmsg
-        .and_then(|p| OpenOptions::new().write(true).open(p).ok())
-        .map(Mutex::new);
-    let logger = Box::new(Logger { kmsg, level });
-    if log::set_boxed_logger(logger).is_ok() {
+    let kmsg = kmsg.and_then(|p| File::open_with(p, rustix::fs::OFlags::WRONLY, 0).ok());
+    if let Ok(mut k) = KMSG.0.try_borrow_mut() {
+        *k = kmsg;
+    }
+    if log::set_logger(&LOGGER).is_ok() {
         log::set_max_level(level);
     }
 }

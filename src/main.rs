@@ -1,35 +1,100 @@
 //! The binary's edge: arguments, logger, exit code.
+//!
+//! No std: `main` is C's (musl's crt calls it with argc/argv), the heap is
+//! malloc (`os::alloc::Malloc`), and a panic writes one line to stderr and
+//! aborts (in the probe helper it first becomes that device's error record:
+//! `scan::on_panic`). std's panic runtime (backtrace symbolizer, unwinder,
+//! unwind tables) is what this leaves out.
 
+#![cfg_attr(not(test), no_std, no_main)]
+// The test build of this file (no tests of its own) has a std `main`.
+#![cfg_attr(test, allow(dead_code, unused_imports))]
+
+extern crate alloc;
+#[cfg(test)]
+extern crate std;
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 use cloudseed::cli::{self, Command};
+use cloudseed::eprintln;
+use cloudseed::os::path::{OsString, Path};
 use cloudseed::seed::record::Probe;
-use cloudseed::{agent, logger, mkcidata};
-use std::path::Path;
-use std::process::ExitCode;
+use cloudseed::{agent, logger};
+use core::ffi::{c_char, c_int};
 
-fn main() -> ExitCode {
-    let cmd = match cli::parse(std::env::args_os().skip(1)) {
+#[cfg(not(test))]
+#[global_allocator]
+static HEAP: cloudseed::os::alloc::Malloc = cloudseed::os::alloc::Malloc;
+
+/// A panic: one line on stderr, the helper's error record, then SIGABRT.
+#[cfg(not(test))]
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    let msg = info.message();
+    cloudseed::scan::on_panic(&msg);
+    match info.location() {
+        Some(l) => eprintln!("cloudseed: panic: {msg} at {}:{}", l.file(), l.line()),
+        None => eprintln!("cloudseed: panic: {msg}"),
+    }
+    cloudseed::os::process::abort_process()
+}
+
+/// The prebuilt liballoc was compiled to unwind, and its landing pads name
+/// the unwinder's resume function; with panic = "abort" no unwind ever
+/// starts, so this is never called. (std would link libunwind for it.)
+#[cfg(not(test))]
+#[no_mangle]
+#[allow(non_snake_case)]
+extern "C" fn _Unwind_Resume() -> ! {
+    cloudseed::os::process::abort_process()
+}
+
+/// The personality routine those landing pads name (DWARF unwind info):
+/// never called either, as no unwind starts.
+#[cfg(not(test))]
+#[no_mangle]
+extern "C" fn rust_eh_personality() {}
+
+#[cfg(not(test))]
+#[no_mangle]
+extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
+    // SAFETY-relevant contract: argc/argv as the C runtime passes them.
+    #[allow(unsafe_code)]
+    let args = unsafe { cloudseed::os::process::args(argc, argv) };
+    cloudseed::os::process::sanitize_stdio();
+    cloudseed::sys::ignore_sigpipe();
+    c_int::from(run(args))
+}
+
+#[cfg(test)]
+fn main() {}
+
+fn run(args: Vec<OsString>) -> u8 {
+    let cmd = match cli::parse(args) {
         Ok(c) => c,
         Err(msg) => {
             eprintln!("cloudseed: {msg}\nTry 'cloudseed --help'.");
-            return ExitCode::from(2);
+            return 2;
         }
     };
     match cmd {
         // test-only: kept out of release builds (size budget)
         #[cfg(debug_assertions)]
-        Command::Identify(a) => ExitCode::from(cloudseed::identify::cli::main(&a)),
+        Command::Identify(a) => cloudseed::identify::cli::main(&a),
         #[cfg(not(debug_assertions))]
         Command::Identify(_) => {
             eprintln!("cloudseed: __identify is in debug builds only");
-            ExitCode::from(2)
+            2
         }
         Command::Help => {
             say(cli::HELP);
-            ExitCode::SUCCESS
+            0
         }
         Command::Version => {
-            say(&format!("cloudseed {}\n", env!("CARGO_PKG_VERSION")));
-            ExitCode::SUCCESS
+            say(concat!("cloudseed ", env!("CARGO_PKG_VERSION"), "\n"));
+            0
         }
         Command::Run(args) => {
             let kmsg = args.logs_to_kmsg().then_some(Path::new("/dev/kmsg"));
@@ -45,23 +110,23 @@ fn main() -> ExitCode {
                 log::warn!("signals: cannot install handlers: {e}");
             }
             match agent::Job::from_args(&args) {
-                Ok(job) => ExitCode::from(agent::run(&job)),
+                Ok(job) => agent::run(&job),
                 Err(e) => {
                     log::error!("{e}");
-                    ExitCode::from(agent::EXIT_SOURCE_FAILED)
+                    agent::EXIT_SOURCE_FAILED
                 }
             }
         }
         Command::Required(text) => {
             logger::init(None, log::LevelFilter::Warn);
-            let text = text.or_else(|| std::fs::read_to_string("/proc/cmdline").ok());
+            let text = text.or_else(|| cloudseed::os::fs::read_to_string("/proc/cmdline").ok());
             let none = |_: &str| None;
             let cmd = cloudseed::cmdline::parse(text.as_deref().unwrap_or(""), None, &none);
-            ExitCode::from(if cmd.knobs.required {
+            if cmd.knobs.required {
                 agent::EXIT_STOP_BOOT
             } else {
                 agent::EXIT_OK
-            })
+            }
         }
         Command::Probe(paths) => {
             logger::init(None, log::LevelFilter::Warn);
@@ -71,9 +136,11 @@ fn main() -> ExitCode {
                 cloudseed::time::Deadline::after(cloudseed::sys::now(), agent::DEFAULT_TIMEOUT);
             let probes = cloudseed::scan::probe_all(&paths, deadline, false);
             for (p, probe) in paths.iter().zip(probes) {
-                say(&format!("{}\n", probe_line(p, probe)));
+                let mut line = probe_line(p, probe);
+                line.push('\n');
+                say(&line);
             }
-            ExitCode::SUCCESS
+            0
         }
         Command::Scan { paths, kmsg, debug } => {
             let level = if debug {
@@ -83,17 +150,17 @@ fn main() -> ExitCode {
             };
             logger::init(kmsg.then_some(Path::new("/dev/kmsg")), level);
             match cloudseed::scan::serve(&paths) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(_) => ExitCode::from(1),
+                Ok(()) => 0,
+                Err(_) => 1,
             }
         }
         Command::Mkcidata(m) => {
             logger::init(None, log::LevelFilter::Info);
             match make_cidata(&m) {
-                Ok(()) => ExitCode::SUCCESS,
+                Ok(()) => 0,
                 Err(e) => {
                     eprintln!("cloudseed: mkcidata: {e}");
-                    ExitCode::from(1)
+                    1
                 }
             }
         }
@@ -101,10 +168,10 @@ fn main() -> ExitCode {
 }
 
 /// Writes to stdout; a closed stdout (`cloudseed probe … | head -1`) is not
-/// worth a panic, unlike `print!`.
+/// worth a panic.
 fn say(text: &str) {
-    use std::io::Write;
-    let _ = std::io::stdout().write_all(text.as_bytes());
+    use cloudseed::os::io::Write;
+    let _ = cloudseed::os::io::stdout().write_all(text.as_bytes());
 }
 
 fn probe_line(p: &Path, probe: Probe) -> String {
@@ -137,8 +204,8 @@ fn probe_line(p: &Path, probe: Probe) -> String {
 }
 
 fn make_cidata(m: &cli::MkcidataArgs) -> Result<(), String> {
-    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
-    let mut files: Vec<(&str, Vec<u8>)> = vec![
+    let read = |p: &Path| cloudseed::os::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let mut files: Vec<(&str, Vec<u8>)> = alloc::vec![
         ("meta-data", read(&m.meta_data)?),
         ("user-data", read(&m.user_data)?),
     ];
@@ -149,5 +216,5 @@ fn make_cidata(m: &cli::MkcidataArgs) -> Result<(), String> {
         files.push(("network-config", read(p)?));
     }
     let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, d)| (*n, d.as_slice())).collect();
-    mkcidata::write_image(&m.out, &refs).map_err(|e| e.to_string())
+    cloudseed::mkcidata::write_image(&m.out, &refs).map_err(|e| e.to_string())
 }

@@ -7,11 +7,13 @@
 //! renamed into place.
 
 use crate::error::{Error, Result};
+use crate::os::fs::{self, File, OpenOptions};
+use crate::os::io::Write;
+use crate::os::path::{Path, PathBuf};
+use crate::os::process;
+use crate::prelude::*;
 use crate::seed::fat::dir;
 use crate::seed::MAX_FILE_BYTES;
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
-use std::path::{Path, PathBuf};
 
 const LABEL: &str = "cidata";
 const MIB: u64 = 1 << 20;
@@ -60,7 +62,7 @@ fn temp_path(out: &Path) -> Result<PathBuf> {
     let name = out
         .file_name()
         .ok_or_else(|| Error::malformed(format!("output path {}", out.display())))?;
-    let tmp = format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id());
+    let tmp = format!(".{}.{}.tmp", name.to_string_lossy(), process::id());
     Ok(out.with_file_name(tmp))
 }
 
@@ -537,7 +539,7 @@ mod tests {
             (".hidden", "HIDDEN~1   "),
         ] {
             let a = short_alias(name, &taken);
-            assert_eq!(std::str::from_utf8(&a).unwrap(), want, "{name}");
+            assert_eq!(core::str::from_utf8(&a).unwrap(), want, "{name}");
             taken.push(a);
         }
     }

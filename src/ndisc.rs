@@ -10,12 +10,14 @@
 //! Deliberate gap: the first RS is not delayed by up to
 //! MAX_RTR_SOLICITATION_DELAY (one host per link, a deadline to meet).
 
+use crate::prelude::*;
+
 use crate::cmdline::Mac;
 use crate::dhcp6::Mode;
 use crate::time::Instant;
 use crate::wire::icmpv6::{self, RouterAdvert};
-use std::net::Ipv6Addr;
-use std::time::Duration;
+use core::net::Ipv6Addr;
+use core::time::Duration;
 
 /// RFC 4861 section 10 host constants.
 pub const MAX_RTR_SOLICITATIONS: u32 = 3;

@@ -3,7 +3,9 @@
 //! warnings out. Semantics follow dracut's 40network `parse-vlan.sh`,
 //! `parse-bond.sh` and `net-lib.sh` (`get_vid`).
 
-use std::net::IpAddr;
+use crate::prelude::*;
+
+use core::net::IpAddr;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NetArgs {
@@ -62,7 +64,7 @@ impl NetArgs {
         !self.vlans.is_empty() || !self.bonds.is_empty()
     }
     /// The IPv4 `nameserver=` entries, in order.
-    pub fn ipv4_nameservers(&self) -> impl Iterator<Item = std::net::Ipv4Addr> + '_ {
+    pub fn ipv4_nameservers(&self) -> impl Iterator<Item = core::net::Ipv4Addr> + '_ {
         self.nameservers.iter().filter_map(|a| match a {
             IpAddr::V4(v4) => Some(*v4),
             IpAddr::V6(_) => None,
@@ -306,7 +308,7 @@ mod tests {
         assert_eq!(n.nameservers.len(), 3);
         assert_eq!(
             n.ipv4_nameservers().collect::<Vec<_>>(),
-            [std::net::Ipv4Addr::new(10, 0, 0, 53)]
+            [core::net::Ipv4Addr::new(10, 0, 0, 53)]
         );
         assert_eq!(n.nameservers[0], IpAddr::from([10, 0, 0, 53]));
         assert_eq!(w, ["ignoring malformed nameserver=bogus"]);

@@ -1,7 +1,7 @@
 //! Every path the agent touches, derived from a few roots, so tests can point
 //! `/sys` and `/run` at temporary directories and need no root.
 
-use std::path::{Path, PathBuf};
+use crate::os::path::{Path, PathBuf};
 
 #[derive(Clone, Debug)]
 pub struct Paths {

@@ -5,6 +5,8 @@
 //! `cloud-config-url` (the body). Every pin must match what would be handed
 //! off; a pin whose file is absent does not match.
 
+use crate::prelude::*;
+
 use crate::seed::Seed;
 
 /// What a pin covers.

@@ -10,6 +10,8 @@
 //! hand-off) and runs before the root mount; [`apply`] adds identification.
 //! [`decide`] is both.
 
+use crate::prelude::*;
+
 use crate::cmdline::{Cmdline, NetworkPolicy};
 use crate::handoff::{self, Datasource};
 use crate::identify::Decision;
@@ -429,7 +431,10 @@ fn volumes<'a>(volumes: &'a [(String, Found)], p: &mut Plan) -> (Vol<'a>, Vol<'a
         .iter()
         .filter(|(_, f)| f.kind == Kind::NoCloud && f.seed.is_some())
         .collect();
-    cidata.sort_by(|a, b| b.0.cmp(&a.0));
+    // Unstable sort (no stable-sort code in the binary); ties keep their
+    // order (the slice's addresses are in order).
+    let at = |v: &&(String, Found)| core::ptr::from_ref(*v) as usize;
+    crate::sort::sort_by(&mut cidata, |a, b| b.0.cmp(&a.0).then(at(a).cmp(&at(b))));
     let nocloud = cidata.first().copied();
     let configdrive = volumes.iter().find(|(_, f)| f.kind == Kind::ConfigDrive);
     for (name, f) in volumes {

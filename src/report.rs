@@ -2,11 +2,13 @@
 //! what was probed, what was chosen and written, how long each phase took.
 //! Never holds user-data or URL query strings.
 
+use crate::prelude::*;
+
+use alloc::borrow::Cow;
+use core::fmt;
+use core::net::Ipv4Addr;
 use miniserde::ser::Fragment;
 use miniserde::Serialize;
-use std::borrow::Cow;
-use std::fmt;
-use std::net::Ipv4Addr;
 
 /// Serializes an enum as its `Display` string, so the JSON keeps the words
 /// it always had while the code handles variants.
@@ -200,8 +202,8 @@ pub enum Outcome {
 
 impl Outcome {
     /// The word for a socket error, from its kind.
-    pub fn of_io(kind: std::io::ErrorKind) -> Outcome {
-        use std::io::ErrorKind as K;
+    pub fn of_io(kind: crate::os::io::ErrorKind) -> Outcome {
+        use crate::os::io::ErrorKind as K;
         match kind {
             K::TimedOut | K::WouldBlock => Outcome::Timeout,
             K::ConnectionRefused => Outcome::Refused,

@@ -6,18 +6,23 @@
 //! when a device gives no answer for `PER_DEVICE` or the deadline passes.
 //! The boundary also contains panics: release builds abort on panic (no
 //! unwinder in the binary), so a parser that panics on a hostile image
-//! ends only the helper, whose hook first reports the panic as that
-//! device's error; the agent starts a new helper for the devices left.
+//! ends only the helper, whose panic handler first reports the panic as
+//! that device's error ([`on_panic`]); the agent starts a new helper for
+//! the devices left. The helper is started with fork + execve of
+//! `/proc/self/exe` (src/os/process.rs).
+
+use crate::prelude::*;
 
 use crate::error::{Error, ErrorKind};
+use crate::os::io::{self, Write};
+use crate::os::path::{Path, PathBuf};
+use crate::os::process::{self, Child};
 use crate::seed::record::{self, Probe};
 use crate::sys;
 use crate::time::Deadline;
-use std::io::{Read, Write};
-use std::os::fd::AsFd;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use core::sync::atomic::{AtomicBool, Ordering};
+use core::time::Duration;
+use rustix::fd::AsFd;
 
 /// How long one device may take to answer (a CD drive spinning up is slow;
 /// a 16 MiB seed reads in tens of milliseconds).
@@ -64,21 +69,17 @@ pub fn probe_all(devices: &[PathBuf], deadline: Deadline, kmsg: bool) -> Vec<Pro
     results
 }
 
-fn spawn(paths: &[PathBuf], kmsg: bool) -> std::io::Result<Child> {
-    let mut cmd = Command::new("/proc/self/exe");
-    cmd.arg("__scan");
+fn spawn(paths: &[PathBuf], kmsg: bool) -> io::Result<Child> {
+    let mut args: Vec<&[u8]> = vec![b"cloudseed", b"__scan"];
     if kmsg {
-        cmd.arg("--kmsg");
+        args.push(b"--kmsg");
     }
     // The helper logs at the agent's level (-v, cloudseed.debug).
     if log::max_level() >= log::LevelFilter::Debug {
-        cmd.arg("--debug");
+        args.push(b"--debug");
     }
-    cmd.args(paths)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
+    args.extend(paths.iter().map(|p| p.as_bytes()));
+    process::spawn(b"/proc/self/exe", &args)
 }
 
 /// Reads records until `want` arrived; `Err` names why the current device
@@ -93,7 +94,7 @@ fn stream(
         return Err(Error::io(
             "read",
             "probe process",
-            std::io::ErrorKind::BrokenPipe.into(),
+            io::ErrorKind::BrokenPipe,
         ));
     };
     let mut buf: Vec<u8> = Vec::new();
@@ -127,7 +128,7 @@ fn stream(
             Ok(_) => continue,
             Err(e) => return Err(Error::io("poll", "probe process", e)),
         }
-        match out.read(&mut chunk) {
+        match rustix::io::read(&*out, &mut chunk) {
             Ok(0) => return Err(ended(child)),
             Ok(n) => {
                 buf.extend_from_slice(&chunk[..n]);
@@ -138,7 +139,7 @@ fn stream(
                     }
                 }
             }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(rustix::io::Errno::INTR) => {}
             Err(e) => return Err(Error::io("read", "probe process", e)),
         }
     }
@@ -156,7 +157,6 @@ fn probe_one(p: &Path) -> Probe {
 
 /// Why a helper closed its pipe without answering for the current device.
 fn ended(child: &mut Child) -> Error {
-    use std::os::unix::process::ExitStatusExt;
     match child.wait() {
         // 4..=6 is SIGILL, SIGTRAP, SIGABRT. SIGABRT: panic=abort after the
         // hook; SIGILL/SIGTRAP (x86_64/aarch64 trap instructions): the tuned
@@ -167,31 +167,40 @@ fn ended(child: &mut Child) -> Error {
         Ok(st) => Error::io(
             "read",
             "probe process",
-            std::io::Error::other(format!("ended without an answer ({st})")),
+            io::Error::other(format!("ended without an answer ({st})")),
         ),
         Err(e) => Error::io("wait", "probe process", e),
     }
 }
 
+/// Set while this process is the helper: a panic then becomes that
+/// device's error record ([`on_panic`]).
+static SERVING: AtomicBool = AtomicBool::new(false);
+
+/// For the binary's panic handler: in the helper, writes the panic (its
+/// first line) as the current device's error record, the last one. The
+/// handler then aborts (SIGABRT, which [`ended`] also reads as a panic).
+pub fn on_panic(msg: &dyn core::fmt::Display) {
+    if !SERVING.load(Ordering::SeqCst) {
+        return;
+    }
+    let text = msg.to_string();
+    let e = Error::panicked(text.lines().next().unwrap_or(""));
+    let mut rec = Vec::new();
+    record::encode_fatal(&e, &mut rec);
+    let _ = io::stdout().write_all(&rec);
+}
+
 /// The helper's side: probe each path and write its record to stdout. A
 /// panic becomes that device's error record before the process ends.
-pub fn serve(paths: &[PathBuf]) -> std::io::Result<()> {
-    std::panic::set_hook(Box::new(|info| {
-        let e = Error::panicked(crate::error::panic_text(info.payload()));
-        let mut rec = Vec::new();
-        record::encode_fatal(&e, &mut rec);
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(&rec);
-        let _ = out.flush();
-    }));
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+pub fn serve(paths: &[PathBuf]) -> io::Result<()> {
+    SERVING.store(true, Ordering::SeqCst);
+    let mut out = io::stdout();
     for p in paths {
         let probe = probe_one(p);
         let mut rec = Vec::new();
         record::encode(&probe, &mut rec);
         out.write_all(&rec)?;
-        out.flush()?;
     }
     Ok(())
 }

@@ -2,6 +2,8 @@
 //! clock and the entropy pool. It also owns the SIGTERM/SIGINT handlers: a
 //! caught signal makes every wait below return `Error::Interrupted`.
 
+use crate::prelude::*;
+
 use crate::time::Instant;
 
 /// clock_gettime(CLOCK_MONOTONIC), in milliseconds: immune to wall-clock jumps.
@@ -24,11 +26,12 @@ pub fn random_u32() -> u32 {
     }
 }
 
+use crate::os::io;
+use crate::os::net::TcpStream;
+use core::time::Duration;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::net::addr::{SocketAddrArg, SocketAddrLen, SocketAddrOpaque};
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
-use std::io;
-use std::time::Duration;
 
 /// `ETH_P_IP`, host order.
 pub const ETH_P_IP: u16 = 0x0800;
@@ -77,7 +80,7 @@ unsafe impl SocketAddrArg for LinkAddr {
         };
         f(
             (&sll as *const SockaddrLl).cast(),
-            std::mem::size_of::<SockaddrLl>() as SocketAddrLen,
+            core::mem::size_of::<SockaddrLl>() as SocketAddrLen,
         )
     }
 }
@@ -188,10 +191,7 @@ pub fn poll_writable(fd: BorrowedFd<'_>, timeout: Duration) -> io::Result<bool> 
 /// `socket(AF_INET, SOCK_STREAM|SOCK_NONBLOCK)`, `connect`, poll for
 /// POLLOUT (with the wake pipe, so a caught signal ends the wait), then
 /// `SO_ERROR`; the stream is returned in blocking mode.
-pub fn tcp_connect(
-    addr: std::net::SocketAddrV4,
-    timeout: Duration,
-) -> io::Result<std::net::TcpStream> {
+pub fn tcp_connect(addr: core::net::SocketAddrV4, timeout: Duration) -> io::Result<TcpStream> {
     let fd = rustix::net::socket_with(
         AddressFamily::INET,
         SocketType::STREAM,
@@ -216,7 +216,7 @@ pub fn tcp_connect(
         return Err(e.into());
     }
     rustix::io::ioctl_fionbio(&fd, false)?;
-    Ok(std::net::TcpStream::from(fd))
+    Ok(TcpStream::from(fd))
 }
 
 /// Sleeps for `d` unless SIGTERM or SIGINT arrives first (then `Err`).
@@ -279,7 +279,7 @@ fn poll_fds(
 // resuming. rustix's stable API has no sigaction, so libc's is declared here.
 
 use crate::error::Signal;
-use std::sync::atomic::{AtomicI32, Ordering};
+use core::sync::atomic::{AtomicI32, Ordering};
 
 /// The first signal caught (0: none).
 static CAUGHT: AtomicI32 = AtomicI32::new(0);
@@ -324,10 +324,28 @@ extern "C" fn on_signal(signum: i32) {
     }
 }
 
+/// Ignores SIGPIPE, as std's runtime did before `main`: a write to a closed
+/// pipe or socket then fails with EPIPE instead of killing the process
+/// (`cloudseed probe … | head -1`, a helper whose agent went away).
+pub fn ignore_sigpipe() {
+    const SIG_IGN: usize = 1;
+    const SIGPIPE: i32 = 13;
+    let act = SigAction {
+        handler: SIG_IGN,
+        mask: [0; 16],
+        flags: 0,
+        restorer: 0,
+    };
+    // SAFETY: as in `install_signal_handlers`: a fully initialised
+    // `struct sigaction` (SIG_IGN needs no handler code), null `oldact`.
+    #[allow(unsafe_code)]
+    let _ = unsafe { sigaction(SIGPIPE, &act, core::ptr::null_mut()) };
+}
+
 /// Installs the SIGTERM and SIGINT handlers (no SA_RESTART) and the wake
 /// pipe. For `run` only: `probe` and the helper keep the default action.
 pub fn install_signal_handlers() -> io::Result<()> {
-    use std::os::fd::IntoRawFd;
+    use rustix::fd::IntoRawFd;
     // A socketpair serves as the pipe (rustix's `pipe` is not among our
     // features); CLOEXEC: the probe helper does not inherit it.
     let (r, w) = rustix::net::socketpair(
@@ -349,9 +367,9 @@ pub fn install_signal_handlers() -> io::Result<()> {
         // above) that outlives the call; a null `oldact` is allowed; the
         // handler only does async-signal-safe work.
         #[allow(unsafe_code)]
-        let rc = unsafe { sigaction(signum, &act, std::ptr::null_mut()) };
+        let rc = unsafe { sigaction(signum, &act, core::ptr::null_mut()) };
         if rc != 0 {
-            return Err(io::Error::last_os_error());
+            return Err(io::Error::other("sigaction failed"));
         }
     }
     Ok(())
@@ -365,7 +383,7 @@ pub fn caught_signal() -> Option<Signal> {
 /// `Err` carrying the caught signal (see `error::signal_of`), else `Ok`.
 pub fn interrupted() -> io::Result<()> {
     match caught_signal() {
-        Some(s) => Err(io::Error::other(s)),
+        Some(s) => Err(io::Error::signal(s)),
         None => Ok(()),
     }
 }

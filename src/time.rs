@@ -2,7 +2,7 @@
 //! the shell reads (`sys::now`). Nothing here reads a clock, so the DHCP client,
 //! retry loops and deadlines are testable with made-up times.
 
-use std::time::Duration;
+use core::time::Duration;
 
 /// Milliseconds since an arbitrary monotonic origin (CLOCK_MONOTONIC in the shell).
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]

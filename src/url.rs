@@ -2,8 +2,10 @@
 //! `http://host[:port]/path?query`. Anything else is recognised only so that
 //! it can be left to cloud-init with a clear message.
 
+use crate::prelude::*;
+
 use crate::error::{Error, Result};
-use std::fmt;
+use core::fmt;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Scheme {
@@ -85,7 +87,7 @@ impl Url {
             return Err(Error::malformed("url: empty host"));
         }
         let ok = if host.contains(':') {
-            host.parse::<std::net::Ipv6Addr>().is_ok()
+            host.parse::<core::net::Ipv6Addr>().is_ok()
         } else {
             host.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
@@ -603,7 +605,7 @@ mod tests {
             (u.host.as_str(), u.port, u.target.as_str()),
             ("fd00::2", 5248, "/path?q")
         );
-        assert!(u.host.parse::<std::net::Ipv6Addr>().is_ok());
+        assert!(u.host.parse::<core::net::Ipv6Addr>().is_ok());
         assert_eq!(u.host_header(), "[fd00::2]:5248");
         assert!(Url::parse("http://[zz::1]/").is_err());
         assert!(Url::parse("http://fd00::2/").is_err());

@@ -301,7 +301,7 @@ fn refused_connection_is_retried_then_fails() {
     let (r, report) = get(&url, 2_000);
     let e = r.err().expect("an error");
     assert!(
-        matches!(&e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::ConnectionRefused),
+        matches!(&e, Error::Io { source, .. } if source.kind() == cloudseed::os::io::ErrorKind::ConnectionRefused),
         "{e}"
     );
     let o = outcomes(&report, "http");

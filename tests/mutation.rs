@@ -11,12 +11,12 @@
 
 use cloudseed::handoff::{render_cloud_cfg, Datasource, Plan};
 use cloudseed::net::http;
+use cloudseed::os::io::{self as cio, Read, Write};
 use cloudseed::seed::{self, Kind, Seed};
 use cloudseed::time::Instant;
 use cloudseed::url::{redact, Url};
 use cloudseed::wire::{dhcpv4, dhcpv6, dns, icmpv6, netlink};
 use std::fs;
-use std::io::{Read, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
@@ -200,7 +200,7 @@ struct Stream<'a> {
     step: usize,
 }
 impl Read for Stream<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+    fn read(&mut self, buf: &mut [u8]) -> cio::Result<usize> {
         let n = self.data.len().min(buf.len()).min(self.step);
         buf[..n].copy_from_slice(&self.data[..n]);
         self.data = &self.data[n..];
@@ -208,10 +208,10 @@ impl Read for Stream<'_> {
     }
 }
 impl Write for Stream<'_> {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+    fn write(&mut self, b: &[u8]) -> cio::Result<usize> {
         Ok(b.len())
     }
-    fn flush(&mut self) -> std::io::Result<()> {
+    fn flush(&mut self) -> cio::Result<()> {
         Ok(())
     }
 }

@@ -12,7 +12,14 @@ fn sigterm_ends_every_wait_at_once() {
     sys::install_signal_handlers().unwrap();
     assert_eq!(sys::caught_signal(), None);
     // A socket nobody writes to: without a signal, the poll times out.
-    let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+    use rustix::net::{AddressFamily, SocketFlags, SocketType};
+    let (a, _b) = rustix::net::socketpair(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )
+    .unwrap();
     let ready = sys::poll_readable(&[a.as_fd()], Duration::from_millis(20)).unwrap();
     assert_eq!(ready, vec![false]);
 

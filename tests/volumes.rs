@@ -6,11 +6,11 @@
 //! (mkfs.vfat, mcopy, mmd, mdir, mtype, genisoimage, xorriso, gzip, blkid,
 //! losetup, mount). The loop-device and mount cases need root, as in CI.
 
+use cloudseed::os::io::Cursor;
 use cloudseed::seed::fat::{list_dir, read_path};
 use cloudseed::seed::iso9660::IsoFs;
-use cloudseed::seed::{read_device, read_image_bytes, Found, Fs, Kind, Seed, Volume};
+use cloudseed::seed::{read_image_bytes, Found, Fs, Kind, Seed, Volume};
 use std::fs;
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -18,6 +18,18 @@ use std::process::Command;
 
 mod common;
 use common::{tool as run, tool_output as output, TempDir};
+
+/// `seed::read_device` for a std path (the library's paths are bytes).
+fn read_device(p: impl AsRef<Path>) -> cloudseed::error::Result<(Option<Volume>, Option<Found>)> {
+    let p = p.as_ref().as_os_str().as_encoded_bytes();
+    cloudseed::seed::read_device(cloudseed::os::path::Path::new(p))
+}
+
+/// `mkcidata::write_image` for a std path.
+fn write_image(p: &Path, files: &[(&str, &[u8])]) -> cloudseed::error::Result<()> {
+    let p = p.as_os_str().as_encoded_bytes();
+    cloudseed::mkcidata::write_image(cloudseed::os::path::Path::new(p), files)
+}
 
 /// xorshift64*: deterministic bytes and mutations without a crate.
 struct Rng(u64);
@@ -608,7 +620,7 @@ fn fat_names_and_paths_match_mtools() {
     let tiny = tiny_fat32(&dir, "tiny.img", "config-2", populate);
     images.push((tiny, dir.path("tiny.img.big")));
     for (img, twin) in &images {
-        let open = || fs::File::open(img).unwrap();
+        let open = || Cursor::new(fs::read(img).unwrap());
         let listing =
             String::from_utf8(output("mdir", &["-b", "-i", twin.to_str().unwrap(), "::/"]))
                 .unwrap();
@@ -1247,7 +1259,7 @@ fn write_seed_image(out: &Path, seed: &Seed) {
     if let Some(n) = &seed.network_config {
         files.push(("network-config", n));
     }
-    cloudseed::mkcidata::write_image(out, &files).unwrap();
+    write_image(out, &files).unwrap();
 }
 
 #[test]
@@ -1356,8 +1368,7 @@ fn mkcidata_refuses_what_cloudseed_would_not_read() {
     let dir = TempDir::new("mkbig");
     let img = dir.path("big.img");
     let big = vec![0u8; (16 << 20) + 1];
-    let err = cloudseed::mkcidata::write_image(&img, &[("meta-data", b""), ("user-data", &big)])
-        .unwrap_err();
+    let err = write_image(&img, &[("meta-data", b""), ("user-data", &big)]).unwrap_err();
     assert!(err.to_string().starts_with("over limit"), "{err}");
     assert_eq!(fs::read_dir(dir.root()).unwrap().count(), 0);
 }
@@ -1447,7 +1458,7 @@ fn fixture_user_data() -> Vec<u8> {
 /// The image that made fatfs panic (first cluster 1): a plain error now.
 #[test]
 fn fixture_reserved_cluster_is_refused() {
-    let err = read_device(&fixture("fat12-cluster1.img"))
+    let err = read_device(fixture("fat12-cluster1.img"))
         .unwrap_err()
         .to_string();
     assert_eq!(err, "malformed fat first cluster 1 out of range");
@@ -1484,7 +1495,7 @@ fn fixture_iso_directory_loop() {
     let mut iso = IsoFs::open(Cursor::new(data)).unwrap();
     let err = iso.find(&["openstack", "openstack", "latest"]).unwrap_err();
     assert_eq!(err.to_string(), "malformed iso9660 directory loop");
-    let (_, found) = read_device(&fixture("iso-dir-loop.iso")).unwrap();
+    let (_, found) = read_device(fixture("iso-dir-loop.iso")).unwrap();
     assert_eq!(found.unwrap().kind, Kind::ConfigDrive);
 }
 

@@ -4,15 +4,17 @@
 //! phase 2 (`handoff`) reads it, identifies, renames the seed files into
 //! place and completes `report.json`.
 
+use crate::prelude::*;
+
 use super::{finish, ms_since, parse_cmdline, Gathered, Job};
 use crate::handoff;
 use crate::identify::Filesystem;
+use crate::os::path::{Path, PathBuf};
 use crate::plan::{self, Action, Chosen};
 use crate::report::Report;
 use crate::seed::Seed;
 use crate::sys;
 use crate::time::Instant;
-use std::path::{Path, PathBuf};
 
 const STATE: &str = "state";
 const BODY: &str = "cloud-config-url";
@@ -53,7 +55,7 @@ pub(super) fn dir(job: &Job) -> PathBuf {
 pub(super) fn save(job: &Job, g: Gathered, report: &mut Report) -> u8 {
     let t = sys::now();
     let dir = dir(job);
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = crate::os::fs::remove_dir_all(&dir);
     let mut state = State {
         format: FORMAT,
         cmdline: job.cmdline_text.clone(),
@@ -98,7 +100,7 @@ pub(super) fn save(job: &Job, g: Gathered, report: &mut Report) -> u8 {
         Ok(_) => g.plan.exit,
         Err(e) => {
             report.error(format!("stage: {e}"));
-            let _ = std::fs::remove_dir_all(&dir);
+            let _ = crate::os::fs::remove_dir_all(&dir);
             plan::failure(&g.cmd)
         }
     }
@@ -214,7 +216,7 @@ fn seed_files(s: &Seed) -> Vec<(&'static str, &[u8], u32)> {
 
 fn load(dir: &Path) -> Result<State, String> {
     let p = dir.join(STATE);
-    let text = std::fs::read_to_string(&p).map_err(|e| {
+    let text = crate::os::fs::read_to_string(&p).map_err(|e| {
         format!(
             "no staged state at {} ({e}): did `cloudseed run --stage` run?",
             p.display()
@@ -294,15 +296,15 @@ pub(super) fn hand_off(job: &Job, start: Instant, mut report: Report) -> u8 {
             .collect(),
     };
     let code = finish(&job2, g, Some(&dir), &mut report);
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = crate::os::fs::remove_dir_all(&dir);
     report.phase("handoff-total", ms_since(start));
     report.exit_code = code;
     complete_report(job, &report);
     code
 }
 
-fn chosen(dir: &Path, s: &State) -> std::io::Result<Chosen> {
-    let read = |name: &str| std::fs::read(dir.join(name));
+fn chosen(dir: &Path, s: &State) -> crate::os::io::Result<Chosen> {
+    let read = |name: &str| crate::os::fs::read(dir.join(name));
     let has = |name: &str| s.seed_files.iter().any(|f| f == name);
     let seed = match &s.seed_origin {
         Some(origin) => Some((
@@ -333,7 +335,7 @@ fn chosen(dir: &Path, s: &State) -> std::io::Result<Chosen> {
 /// alone when there is none).
 fn complete_report(job: &Job, report: &Report) {
     let path = job.paths.report_dir().join("report.json");
-    let merged = std::fs::read_to_string(&path)
+    let merged = crate::os::fs::read_to_string(&path)
         .ok()
         .and_then(|base| crate::report::merge_json(&base, report));
     let res = match merged {

@@ -2,9 +2,11 @@
 //! A check answers with the set of outcomes it could have: one when its
 //! inputs are all visible, more when they are not.
 
+use crate::prelude::*;
+
 use super::shell::{self, Files};
 use super::{Answer, Dialect, Facts, Outcome, DISABLED_MARKER};
-use std::cell::RefCell;
+use core::cell::RefCell;
 
 /// A set of `dscheck_*` results.
 type Out = u8;

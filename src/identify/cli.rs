@@ -4,10 +4,12 @@
 //!   cloudseed __identify [--sys-dir D] [--proc-dir D] [--run-dir D] [--root R]
 //!                        [--cmdline TEXT] [--virt NAME] [--arch NAME] [--device IMG]...
 
+use crate::prelude::*;
+
 use super::{identify, identify_as, Decision, Dialect, Filesystem, Outcome};
+use crate::os::path::PathBuf;
 use crate::paths::Paths;
 use miniserde::Serialize;
-use std::path::PathBuf;
 
 #[derive(Serialize)]
 struct Line {
@@ -59,7 +61,7 @@ pub fn main(args: &[String]) -> u8 {
     }
     let cmdline = match cmdline {
         Some(c) => c,
-        None => std::fs::read(paths.cmdline())
+        None => crate::os::fs::read(paths.cmdline())
             .map(|b| crate::cmdline::text_from_bytes(&b).to_string())
             .unwrap_or_default(),
     };
@@ -96,7 +98,7 @@ pub fn main(args: &[String]) -> u8 {
 /// One image or device as identification sees it: the seed reader's
 /// volume for vfat/iso9660, else blkid's view of its first bytes; ""
 /// fstype when cloudseed cannot tell what it holds.
-fn probe(p: &std::path::Path) -> Option<Filesystem> {
+fn probe(p: &crate::os::path::Path) -> Option<Filesystem> {
     let device = p.display().to_string();
     match crate::seed::read_device(p) {
         Ok((v, _)) => super::gather::filesystem_from_volume(&device, v.as_ref()),

@@ -4,11 +4,13 @@
 //! bounded; what cannot be read as ds-identify would read it is listed in
 //! `Facts::unreadable`, which makes the decision stand aside.
 
+use crate::prelude::*;
+
 use super::checks::{BIN_DIRS, CD_GLOB, CD_SEED_GLOB, CD_SEED_LATEST};
 use super::{Facts, Filesystem, ImageConfig, DISABLED_MARKER};
+use crate::os::io::Read;
+use crate::os::path::{Path, PathBuf};
 use crate::paths::Paths;
-use std::io::Read;
-use std::path::{Path, PathBuf};
 
 /// Bytes read from any one file.
 pub const MAX_FILE: u64 = 64 << 10;
@@ -78,6 +80,24 @@ pub fn root_file_list() -> Vec<String> {
     v
 }
 
+/// The machine name as std's `env::consts::ARCH` says it, for the
+/// architectures cloudseed builds for.
+const ARCH: &str = if cfg!(target_arch = "x86_64") {
+    "x86_64"
+} else if cfg!(target_arch = "aarch64") {
+    "aarch64"
+} else if cfg!(target_arch = "riscv64") {
+    "riscv64"
+} else if cfg!(target_arch = "s390x") {
+    "s390x"
+} else if cfg!(target_arch = "powerpc64") {
+    "powerpc64"
+} else if cfg!(target_arch = "x86") {
+    "x86"
+} else {
+    "arm"
+};
+
 /// Reads DMI/virt/arch/container facts under `paths` and, when `root` is
 /// given, the image config under `root` (e.g. "/sysroot" or "/root").
 pub fn gather(
@@ -99,7 +119,7 @@ pub fn gather(
     let arch = read_small(&paths.proc_dir.join("sys/kernel/arch"))
         .map(|b| lossy(&b).trim().to_string())
         .filter(|a| !a.is_empty())
-        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+        .unwrap_or_else(|| ARCH.to_string());
     let virt = detect_virt(
         &DmiView(&dmi),
         hv_type.as_deref(),
@@ -112,7 +132,7 @@ pub fn gather(
             .map(lossy)
     });
     let mut virtio_ports = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(paths.sys_dir.join("class/virtio-ports")) {
+    if let Ok(rd) = crate::os::fs::read_dir(paths.sys_dir.join("class/virtio-ports")) {
         for e in rd.flatten().take(64) {
             if let Some(n) = read_small(&e.path().join("name")) {
                 virtio_ports.push(super::shell::read(&lossy(&n)).0);
@@ -191,7 +211,7 @@ pub fn read_root(root: &Path, facts: &mut Facts) {
         cloud_cfg_d: Vec::new(),
     };
     if let Some(dir) = resolve_dir(root, "etc/cloud/cloud.cfg.d") {
-        let mut names: Vec<String> = match std::fs::read_dir(&dir) {
+        let mut names: Vec<String> = match crate::os::fs::read_dir(&dir) {
             Ok(rd) => rd
                 .flatten()
                 .filter_map(|e| {
@@ -208,7 +228,7 @@ pub fn read_root(root: &Path, facts: &mut Facts) {
             Err(_) => Vec::new(),
         };
         // the shell's glob order in the C locale generators run in
-        names.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+        crate::sort::sort_by(&mut names, |a, b| a.as_bytes().cmp(b.as_bytes()));
         if names.len() > MAX_CFG_FILES {
             unreadable.push(format!("/etc/cloud/cloud.cfg.d ({} files)", names.len()));
             names.truncate(MAX_CFG_FILES);
@@ -258,7 +278,7 @@ fn dated_meta_data(root: &Path, dir: &str) -> bool {
     let Some(d) = resolve_dir(root, dir) else {
         return false;
     };
-    let Ok(rd) = std::fs::read_dir(d) else {
+    let Ok(rd) = crate::os::fs::read_dir(d) else {
         return false;
     };
     let mut names: Vec<String> = rd
@@ -269,7 +289,7 @@ fn dated_meta_data(root: &Path, dir: &str) -> bool {
             b.len() == 10 && b[0] == b'2' && b[4] == b'-' && b[7] == b'-'
         })
         .collect();
-    names.sort();
+    crate::sort::sort(&mut names);
     names
         .first()
         .is_some_and(|n| resolve(root, &format!("{dir}/{n}/meta_data.json")).is_some())
@@ -306,7 +326,7 @@ fn cloud_init_version(root: &Path) -> Option<String> {
 /// point into the root, not the initramfs), if it is a regular file.
 fn resolve(root: &Path, rel: &str) -> Option<PathBuf> {
     let p = resolve_path(root, rel)?;
-    std::fs::metadata(&p)
+    crate::os::fs::metadata(&p)
         .ok()
         .filter(|m| m.is_file())
         .map(|_| p)
@@ -314,7 +334,10 @@ fn resolve(root: &Path, rel: &str) -> Option<PathBuf> {
 
 fn resolve_dir(root: &Path, rel: &str) -> Option<PathBuf> {
     let p = resolve_path(root, rel)?;
-    std::fs::metadata(&p).ok().filter(|m| m.is_dir()).map(|_| p)
+    crate::os::fs::metadata(&p)
+        .ok()
+        .filter(|m| m.is_dir())
+        .map(|_| p)
 }
 
 /// Follows symlinks component by component, re-rooting absolute targets;
@@ -340,7 +363,7 @@ fn resolve_path(root: &Path, rel: &str) -> Option<PathBuf> {
         let mut p = root.to_path_buf();
         p.extend(&cur);
         p.push(&c);
-        match std::fs::read_link(&p) {
+        match crate::os::fs::read_link(&p) {
             Ok(target) => {
                 hops += 1;
                 if hops > 32 {
@@ -367,7 +390,7 @@ fn resolve_path(root: &Path, rel: &str) -> Option<PathBuf> {
 
 /// At most MAX_FILE bytes of a regular file.
 fn read_small(p: &Path) -> Option<Vec<u8>> {
-    let f = std::fs::File::open(p).ok()?;
+    let f = crate::os::fs::File::open(p).ok()?;
     if !f.metadata().ok()?.is_file() {
         return None;
     }
@@ -379,7 +402,7 @@ fn read_small(p: &Path) -> Option<Vec<u8>> {
 /// A config file ds-identify would read in full, as text; Err when it is
 /// too big, unreadable, not UTF-8 or binary (grep would say "Binary file").
 fn read_text(p: &Path) -> Result<String, ()> {
-    let f = std::fs::File::open(p).map_err(|_| ())?;
+    let f = crate::os::fs::File::open(p).map_err(|_| ())?;
     let mut b = Vec::new();
     f.take(MAX_FILE + 1).read_to_end(&mut b).map_err(|_| ())?;
     if b.len() as u64 > MAX_FILE || b.contains(&0) {
@@ -532,21 +555,21 @@ mod tests {
 
     #[test]
     fn root_symlinks_stay_in_the_root() {
-        let t = std::env::temp_dir().join(format!("cloudseed-gather-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&t);
-        std::fs::create_dir_all(t.join("etc/cloud/cloud.cfg.d")).unwrap();
-        std::fs::create_dir_all(t.join("usr/share")).unwrap();
-        std::fs::write(
+        let t = crate::os::path::test_dir("gather");
+        let _ = crate::os::fs::remove_dir_all(&t);
+        crate::os::fs::create_dir_all(t.join("etc/cloud/cloud.cfg.d")).unwrap();
+        crate::os::fs::create_dir_all(t.join("usr/share")).unwrap();
+        crate::os::fs::write(
             t.join("usr/share/x.cfg"),
             "datasource_list: [ Ec2, None ]\n",
         )
         .unwrap();
-        std::os::unix::fs::symlink("/usr/share/x.cfg", t.join("etc/cloud/cloud.cfg.d/90_x.cfg"))
+        crate::os::fs::symlink("/usr/share/x.cfg", t.join("etc/cloud/cloud.cfg.d/90_x.cfg"))
             .unwrap();
-        std::fs::write(t.join("etc/cloud/cloud.cfg.d/10_a.cfg"), "a: 1\n").unwrap();
-        std::fs::write(t.join("etc/cloud/cloud.cfg.d/.hidden.cfg"), "b: 1\n").unwrap();
-        std::fs::write(t.join("etc/cloud/cloud.cfg.d/README"), "c: 1\n").unwrap();
-        std::fs::write(t.join("etc/cloud/cloud.cfg.d/x#1.cfg"), "d: 1\n").unwrap();
+        crate::os::fs::write(t.join("etc/cloud/cloud.cfg.d/10_a.cfg"), "a: 1\n").unwrap();
+        crate::os::fs::write(t.join("etc/cloud/cloud.cfg.d/.hidden.cfg"), "b: 1\n").unwrap();
+        crate::os::fs::write(t.join("etc/cloud/cloud.cfg.d/README"), "c: 1\n").unwrap();
+        crate::os::fs::write(t.join("etc/cloud/cloud.cfg.d/x#1.cfg"), "d: 1\n").unwrap();
         let mut f = Facts::default();
         read_root(&t, &mut f);
         let names: Vec<&str> = f
@@ -558,6 +581,6 @@ mod tests {
         assert_eq!(names, ["10_a.cfg", "90_x.cfg"]);
         assert!(f.config.cloud_cfg_d[1].1.contains("Ec2"));
         assert_eq!(f.unreadable, ["/etc/cloud/cloud.cfg.d/x#1.cfg (its name)"]);
-        std::fs::remove_dir_all(&t).unwrap();
+        crate::os::fs::remove_dir_all(&t).unwrap();
     }
 }

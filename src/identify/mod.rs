@@ -9,6 +9,8 @@
 //! the same result; otherwise it is [`Decision::Unknown`] and cloudseed
 //! stands aside, so cloud-init decides alone, as without cloudseed.
 
+use crate::prelude::*;
+
 mod checks;
 pub mod cli;
 pub mod gather;
@@ -276,7 +278,10 @@ pub fn nocloud_volume(vols: &[(&Filesystem, bool)]) -> Option<usize> {
         })
         .collect();
     // list(set(...)): one entry per device name
-    idx.sort_by(|&a, &b| vols[b].0.device.cmp(&vols[a].0.device));
+    // Unstable sort (no stable-sort code in the binary), ties in index order.
+    crate::sort::sort_by(&mut idx, |&a, &b| {
+        vols[b].0.device.cmp(&vols[a].0.device).then(a.cmp(&b))
+    });
     idx.dedup_by(|a, b| vols[*a].0.device == vols[*b].0.device);
     idx.into_iter().find(|&i| vols[i].1)
 }

@@ -3,6 +3,8 @@
 //! the line parsers built from them (`_read_config`, `parse_yaml_array`,
 //! both generations of `check_config`).
 
+use crate::prelude::*;
+
 /// What `read var` (no `-r`, default IFS) stores from the start of `text`,
 /// and whether it met a newline (`read`'s exit status). Backslash escapes the
 /// next character (and a backslash-newline continues the line); leading and

@@ -4,14 +4,17 @@
 //! earlier ones keep trying, and the first to connect wins. All inside the
 //! caller's bound.
 
+use crate::prelude::*;
+
+use crate::os::io;
+use crate::os::net::TcpStream;
 use crate::sys;
 use crate::time::Deadline;
+use core::net::SocketAddr;
+use core::time::Duration;
 use rustix::event::{PollFd, PollFlags};
 use rustix::fd::OwnedFd;
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
-use std::io;
-use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
 
 /// RFC 8305 section 5 recommends 250 ms.
 pub const CONNECTION_ATTEMPT_DELAY: Duration = Duration::from_millis(250);

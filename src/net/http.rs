@@ -6,16 +6,18 @@
 //! Content-Length or chunked: QEMU's guestfwd never passes the server's close
 //! on, so EOF framing is only the last resort.
 
+use crate::prelude::*;
+
 use crate::error::{Error, Result};
 use crate::net::resolve::Resolver;
+use crate::os::io::{self, Read, Write};
+use crate::os::net::TcpStream;
 use crate::report::{AttemptKind, Outcome, Report};
 use crate::sys;
 use crate::time::{self, Deadline};
 use crate::url::{Scheme, Url};
+use core::time::Duration;
 use log::{debug, info};
-use std::io::{self, Read, Write};
-use std::net::TcpStream;
-use std::time::Duration;
 
 /// Largest body we hold (same cap as a seed file on a volume).
 pub const MAX_BODY: usize = 16 << 20;
@@ -104,7 +106,7 @@ pub fn parse_head(bytes: &[u8]) -> Result<Option<Head>> {
             // Other fields may carry any bytes; they are not our business.
             continue;
         }
-        let value = std::str::from_utf8(h.value)
+        let value = core::str::from_utf8(h.value)
             .map_err(|_| Error::malformed("http header value"))?
             .trim();
         if name == "content-length" {
@@ -216,7 +218,7 @@ impl ChunkedDecoder {
                         continue;
                     }
                     // A line is complete; a bare LF is tolerated like CRLF.
-                    let mut line = std::mem::take(&mut self.line);
+                    let mut line = core::mem::take(&mut self.line);
                     if line.last() == Some(&b'\r') {
                         line.pop();
                     }
@@ -417,7 +419,7 @@ impl Bounded {
 
 impl Read for Bounded {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        use std::os::fd::AsFd;
+        use rustix::fd::AsFd;
         let t = self.left()?;
         if !sys::poll_readable(&[self.tcp.as_fd()], t)?[0] {
             return Err(io::ErrorKind::TimedOut.into());
@@ -440,14 +442,14 @@ impl Write for Bounded {
 }
 
 /// Connects (RFC 8305 over `ips`) and fetches once.
-fn attempt(url: &Url, ips: &[std::net::IpAddr], deadline: Deadline) -> Result<Response> {
+fn attempt(url: &Url, ips: &[core::net::IpAddr], deadline: Deadline) -> Result<Response> {
     let now = sys::now();
     if deadline.expired(now) {
         return Err(Error::timeout(format!("http connect to {url}")));
     }
-    let addrs: Vec<std::net::SocketAddr> = ips
+    let addrs: Vec<core::net::SocketAddr> = ips
         .iter()
-        .map(|&ip| std::net::SocketAddr::new(ip, url.port))
+        .map(|&ip| core::net::SocketAddr::new(ip, url.port))
         .collect();
     let tcp = super::happy::connect(&addrs, deadline.min_after(now, CONNECT_TIMEOUT))
         .map_err(|e| io_error("connect to", url, e))?;
@@ -541,7 +543,7 @@ pub fn get(
     let mut seen = vec![current.as_str().to_string()];
     let mut retries = 0u32;
     // Resolve each host once per call; retries reuse the address.
-    let mut resolved: Option<(String, Vec<std::net::IpAddr>)> = None;
+    let mut resolved: Option<(String, Vec<core::net::IpAddr>)> = None;
     loop {
         let ips = match &resolved {
             Some((h, ips)) if *h == current.host => ips.clone(),
@@ -603,7 +605,7 @@ pub fn get(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Cursor;
+    use crate::os::io::Cursor;
 
     /// Canned server: reads go to `input`, writes are recorded.
     struct Canned {
@@ -725,7 +727,7 @@ mod tests {
         let mut d = ChunkedDecoder::new(100);
         let mut out = Vec::new();
         for b in body.iter() {
-            d.feed(std::slice::from_ref(b), &mut out).unwrap();
+            d.feed(core::slice::from_ref(b), &mut out).unwrap();
         }
         assert!(d.is_done());
         assert_eq!(out, b"Wikipedia in\r\n\r\nchunks.");
@@ -873,10 +875,10 @@ mod tests {
         assert!(matches!(judge(&u, Err(e)), Next::Retry(..)));
         let e = io_error("read from", &u, io::ErrorKind::TimedOut.into());
         assert_eq!(outcome_of(&Err(e)), Outcome::Timeout);
-        let sig = io::Error::other(crate::error::Signal::Term);
+        let sig = io::Error::signal(crate::error::Signal::Term);
         let e = io_error("read from", &u, sig);
         assert_eq!(outcome_of(&Err(e)), Outcome::Interrupted);
-        let sig = io::Error::other(crate::error::Signal::Term);
+        let sig = io::Error::signal(crate::error::Signal::Term);
         assert!(matches!(
             judge(&u, Err(io_error("read from", &u, sig))),
             Next::Done(Err(Error::Interrupted { .. }))

@@ -2,13 +2,15 @@
 //! every change is recorded in `Applied` so teardown removes only our own
 //! addresses and routes and restores the link's prior state.
 
+use crate::prelude::*;
+
 use crate::dhcp::Lease;
 use crate::error::Result;
 use crate::net::rtnl::Rtnl;
 use crate::time::Deadline;
 use crate::wire::dhcpv4::Route;
+use core::net::Ipv4Addr;
 use log::debug;
-use std::net::Ipv4Addr;
 
 #[derive(Clone, Debug, Default)]
 pub struct Applied {
@@ -46,8 +48,11 @@ impl Config {
 
 /// On-link routes first: a gateway must be reachable before a route via it.
 pub fn ordered(routes: &[Route]) -> Vec<Route> {
-    let mut r = routes.to_vec();
-    r.sort_by_key(|r| !r.gateway.is_unspecified());
+    let (mut r, via): (Vec<Route>, Vec<Route>) = routes
+        .iter()
+        .cloned()
+        .partition(|r| r.gateway.is_unspecified());
+    r.extend(via);
     r
 }
 

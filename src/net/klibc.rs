@@ -1,8 +1,10 @@
 //! Pure renderer of klibc ipconfig's `/run/net-<if>.conf` (INTEROP.md 5),
 //! which cloud-init reads with `shlex` as its INITRAMFS network config.
 
-use std::fmt::Write;
-use std::net::Ipv4Addr;
+use crate::prelude::*;
+
+use core::fmt::Write;
+use core::net::Ipv4Addr;
 
 /// What the kept interface looks like, whichever way it was configured.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,10 +69,10 @@ pub struct Conf6 {
     pub device: String,
     /// `dhcp6`, or `none` for static and SLAAC (cloud-init: static).
     pub dhcp: bool,
-    pub address: std::net::Ipv6Addr,
+    pub address: core::net::Ipv6Addr,
     pub prefix: u8,
-    pub gateway: Option<std::net::Ipv6Addr>,
-    pub dns: Vec<std::net::Ipv6Addr>,
+    pub gateway: Option<core::net::Ipv6Addr>,
+    pub dns: Vec<core::net::Ipv6Addr>,
     pub domain_search: Vec<String>,
     pub hostname: String,
     pub dnsdomain: String,

@@ -2,6 +2,8 @@
 //! `ifname=`, `cloudseed.interface=`) or else every wired physical link.
 //! `select` is pure; `describe` reads the sysfs facts it needs.
 
+use crate::prelude::*;
+
 use crate::cmdline::{parse_mac, Cmdline, Mac};
 use crate::paths::Paths;
 use crate::wire::netlink::{Link, IFF_LOOPBACK};

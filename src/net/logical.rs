@@ -2,6 +2,8 @@
 //! created over rtnetlink before DHCP and deleted on teardown unless the
 //! network is kept. The kernel needs the 8021q and bonding modules.
 
+use crate::prelude::*;
+
 use super::rtnl::Rtnl;
 use crate::cmdline::Cmdline;
 use crate::error::{Error, Result};

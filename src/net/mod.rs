@@ -1,6 +1,8 @@
 //! The network path: bring a link up (or reuse one), DHCPv4, DNS, HTTP, and
 //! leave the network as INTEROP.md section 5 says.
 
+use crate::prelude::*;
+
 pub mod happy;
 pub mod http;
 pub mod iface;
@@ -23,13 +25,13 @@ use crate::time::Deadline;
 use crate::url::Url;
 use crate::wire::dhcpv4::Route;
 use crate::wire::netlink::Link;
+use core::net::Ipv4Addr;
+use core::time::Duration;
 use iface::Applied;
 use log::{debug, info};
 use packet::{Candidate, Session};
 use resolve::Resolver;
 use rtnl::{Events, Rtnl};
-use std::net::Ipv4Addr;
-use std::time::Duration;
 
 /// What the agent wants fetched. Only `http://` URLs reach this module.
 #[derive(Clone, Debug, Default)]
@@ -288,7 +290,7 @@ fn existing(
 
 /// `nameserver` lines of resolv.conf, for an interface someone else set up.
 fn resolv_conf_servers() -> Vec<Ipv4Addr> {
-    std::fs::read_to_string("/etc/resolv.conf")
+    crate::os::fs::read_to_string("/etc/resolv.conf")
         .unwrap_or_default()
         .lines()
         .filter_map(|l| l.strip_prefix("nameserver"))

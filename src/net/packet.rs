@@ -3,6 +3,8 @@
 //! carrier (RTMGRP_LINK events). The first ACK wins; the other clients are
 //! dropped (they are not bound, so there is nothing to release).
 
+use crate::prelude::*;
+
 use crate::cmdline::Mac;
 use crate::dhcp::{self, Client, Event, Lease, Transmit};
 use crate::error::{Error, Result};
@@ -228,7 +230,7 @@ pub fn release(s: &mut Session) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::Ipv4Addr;
+    use core::net::Ipv4Addr;
 
     #[test]
     fn frames_roundtrip_and_filter() {

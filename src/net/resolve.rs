@@ -3,15 +3,18 @@
 //! in turn, per-query timeouts doubling from 1 s, never past the deadline.
 //! The packet work is in `wire::dns`; this is only sockets and timing.
 
+use crate::prelude::*;
+
 use crate::error::{Error, Result};
+use crate::os::io;
+use crate::os::net::UdpSocket;
 use crate::report::{AttemptKind, Outcome, Report};
 use crate::sys;
 use crate::time::Deadline;
 use crate::wire::dns::{self, Reply};
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use core::time::Duration;
 use log::{debug, info};
-use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
-use std::time::Duration;
 
 const FIRST_TIMEOUT: Duration = Duration::from_secs(1);
 const MAX_TIMEOUT: Duration = Duration::from_secs(8);
@@ -202,7 +205,7 @@ fn query(addr: SocketAddr, host: &str, types: &[u16], mut until: Deadline) -> St
             break;
         }
         // Waits in sys::poll_readable, so SIGTERM/SIGINT ends it at once.
-        match sys::poll_readable(&[std::os::fd::AsFd::as_fd(&sock)], left) {
+        match sys::poll_readable(&[rustix::fd::AsFd::as_fd(&sock)], left) {
             Ok(r) if r[0] => {}
             Ok(_) => continue,
             Err(e) => {
@@ -301,12 +304,12 @@ fn open(addr: SocketAddr) -> io::Result<UdpSocket> {
 mod tests {
     use super::*;
     use crate::report::Report;
-    use std::time::Duration;
+    use core::time::Duration;
 
     /// Answers each query: A with 10.0.0.1 unless `v6_only`, AAAA with
     /// fd00::2 (NoData when there is no record of the asked type).
     fn responder(v6_only: bool) -> u16 {
-        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let port = sock.local_addr().unwrap().port();
         std::thread::spawn(move || {
             let mut buf = [0u8; 512];

@@ -2,12 +2,14 @@
 //! optional event socket on RTMGRP_LINK for carrier changes. Every wait is a
 //! poll(2) bounded by the caller's deadline.
 
+use crate::prelude::*;
+
 use crate::error::{Error, Result};
 use crate::sys;
 use crate::time::Deadline;
 use crate::wire::netlink::{self, Addr, Link, Msg, RouteEntry};
+use core::net::Ipv4Addr;
 use rustix::fd::{AsFd, OwnedFd};
-use std::net::Ipv4Addr;
 
 const BUF: usize = 64 * 1024;
 
@@ -17,7 +19,7 @@ pub struct Rtnl {
     buf: Vec<u8>,
 }
 
-fn io(op: &'static str) -> impl FnOnce(std::io::Error) -> Error {
+fn io(op: &'static str) -> impl FnOnce(crate::os::io::Error) -> Error {
     move |e| Error::io(op, "rtnetlink", e)
 }
 
@@ -63,7 +65,7 @@ impl Rtnl {
                         return Err(Error::io(
                             "rtnetlink",
                             "request",
-                            std::io::Error::from_raw_os_error(-e),
+                            crate::os::io::Error::from_raw_os_error(-e),
                         ))
                     }
                     m => out.push(m),

@@ -14,6 +14,8 @@
 //! the hop limit that RFC 4861 6.1.2 makes us check; DHCPv6 is UDP from
 //! [fe80::…%if]:546 to [ff02::1:2%if]:547.
 
+use crate::prelude::*;
+
 use super::{link, rtnl::Events, rtnl::Rtnl, Outcome, Request};
 use crate::cmdline::{Autoconf, Cmdline};
 use crate::cmdline6::{Ip6Arg, Method6};
@@ -22,6 +24,8 @@ use crate::error::{Error, Result};
 use crate::ndisc::{self, Discovery};
 use crate::net::klibc;
 use crate::net::resolve::Resolver;
+use crate::os::net::UdpSocket;
+use crate::os::path::PathBuf;
 use crate::paths::Paths;
 use crate::report::{NetworkEntry, Report};
 use crate::sys;
@@ -30,11 +34,10 @@ use crate::wire::dhcpv6;
 use crate::wire::icmpv6::{self, RouterAdvert};
 use crate::wire::netlink::{Link, Msg};
 use crate::wire::netlink6::{self, Addr6, Route6};
+use core::net::{Ipv4Addr, Ipv6Addr, SocketAddrV6};
+use core::time::Duration;
 use log::{debug, info};
 use rustix::fd::{AsFd, OwnedFd};
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV6, UdpSocket};
-use std::path::PathBuf;
-use std::time::Duration;
 
 /// How long a bound DHCPv6 lease waits for the RA that brings the routes.
 const RA_GRACE: Duration = Duration::from_secs(2);
@@ -199,9 +202,9 @@ fn sysctl_path(paths: &Paths, link: &str, key: &str) -> PathBuf {
 /// Writes one per-link sysctl, remembering the old value for teardown.
 fn set_sysctl(paths: &Paths, a: &mut Applied6, link: &str, key: &str, value: &str) -> Result<()> {
     let p = sysctl_path(paths, link, key);
-    let old = std::fs::read_to_string(&p).map_err(|e| Error::io("read", p.display(), e))?;
+    let old = crate::os::fs::read_to_string(&p).map_err(|e| Error::io("read", p.display(), e))?;
     if old.trim() != value {
-        std::fs::write(&p, value).map_err(|e| Error::io("write", p.display(), e))?;
+        crate::os::fs::write(&p, value).map_err(|e| Error::io("write", p.display(), e))?;
         a.sysctls.push((p, old.trim().to_string()));
     }
     Ok(())
@@ -294,7 +297,7 @@ fn drain(fd: &OwnedFd) {
 }
 
 /// The RA reader: AF_PACKET, ETH_P_IPV6, bound to the link.
-fn packet_socket(index: u32) -> std::io::Result<OwnedFd> {
+fn packet_socket(index: u32) -> crate::os::io::Result<OwnedFd> {
     use rustix::net::{AddressFamily, SocketFlags, SocketType};
     let fd = rustix::net::socket_with(
         AddressFamily::PACKET,
@@ -313,7 +316,7 @@ fn packet_socket(index: u32) -> std::io::Result<OwnedFd> {
 
 /// The RS sender: raw ICMPv6 (the kernel fills in the checksum), hop limit
 /// 255 as RFC 4861 6.1.1 requires, out of the link.
-fn rs_socket(index: u32) -> std::io::Result<OwnedFd> {
+fn rs_socket(index: u32) -> crate::os::io::Result<OwnedFd> {
     use rustix::net::{sockopt, AddressFamily, SocketFlags, SocketType};
     let fd = rustix::net::socket_with(
         AddressFamily::INET6,
@@ -327,7 +330,7 @@ fn rs_socket(index: u32) -> std::io::Result<OwnedFd> {
 }
 
 /// The DHCPv6 socket: UDP from the link-local address, port 546.
-fn dhcp_socket(ll: Ipv6Addr, index: u32) -> std::io::Result<UdpSocket> {
+fn dhcp_socket(ll: Ipv6Addr, index: u32) -> crate::os::io::Result<UdpSocket> {
     let s = UdpSocket::bind(SocketAddrV6::new(ll, dhcpv6::CLIENT_PORT, 0, index))?;
     s.set_nonblocking(true)?;
     Ok(s)
@@ -713,7 +716,7 @@ pub fn teardown(rtnl: &mut Rtnl, up: &mut Up6, deadline: Deadline) {
     // No new RA may add back what we remove.
     for key in ["accept_ra", "autoconf"] {
         if let Some((p, _)) = up.applied.sysctls.iter().find(|(p, _)| p.ends_with(key)) {
-            let _ = std::fs::write(p, "0");
+            let _ = crate::os::fs::write(p, "0");
         }
     }
     let a = &up.applied;
@@ -747,7 +750,7 @@ pub fn teardown(rtnl: &mut Rtnl, up: &mut Up6, deadline: Deadline) {
         }
     }
     for (p, old) in a.sysctls.iter().rev() {
-        let _ = std::fs::write(p, old);
+        let _ = crate::os::fs::write(p, old);
     }
 }
 
@@ -827,11 +830,11 @@ pub fn run_only(
     let mut dns: Vec<Ipv4Addr> = vec![];
     if up.reused {
         // resolv.conf may name IPv6 servers too.
-        let text = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+        let text = crate::os::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
         for v in text.lines().filter_map(|l| l.strip_prefix("nameserver")) {
-            match v.trim().parse::<std::net::IpAddr>() {
-                Ok(std::net::IpAddr::V6(a)) => up.dns.push(a),
-                Ok(std::net::IpAddr::V4(a)) => dns.push(a),
+            match v.trim().parse::<core::net::IpAddr>() {
+                Ok(core::net::IpAddr::V6(a)) => up.dns.push(a),
+                Ok(core::net::IpAddr::V4(a)) => dns.push(a),
                 Err(_) => {}
             }
         }

@@ -1,8 +1,10 @@
 //! Enumerates candidate block devices from `/sys/class/block`, without udev.
 
+use crate::prelude::*;
+
+use crate::os::fs;
+use crate::os::path::{Path, PathBuf};
 use crate::paths::Paths;
-use std::fs;
-use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Candidate {
@@ -31,7 +33,7 @@ pub fn candidates(paths: &Paths) -> Vec<Candidate> {
             })
         })
         .collect();
-    out.sort_by(|a, b| a.name.cmp(&b.name));
+    crate::sort::sort_by(&mut out, |a, b| a.name.cmp(&b.name));
     out
 }
 
@@ -89,7 +91,7 @@ mod tests {
 
     #[test]
     fn enumerates_a_fake_sysfs() {
-        let root = std::env::temp_dir().join(format!("cloudseed-blockdev-{}", std::process::id()));
+        let root = crate::os::path::test_dir("blockdev");
         let _ = fs::remove_dir_all(&root);
         fake_dev(
             &root,
@@ -141,7 +143,7 @@ mod tests {
             ("vdb", "/dev/vdb"),
         ]
         .iter()
-        .map(|(n, p)| (n.to_string(), PathBuf::from(p)))
+        .map(|(n, p)| (n.to_string(), PathBuf::from(*p)))
         .collect();
         assert_eq!(got, want);
         fs::remove_dir_all(&root).unwrap();

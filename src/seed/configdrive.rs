@@ -2,6 +2,8 @@
 //! cloud-init. We glance at `openstack/latest/meta_data.json` so the log can
 //! say which instance the drive belongs to; failing to read it is no error.
 
+use crate::prelude::*;
+
 use super::Fs;
 use crate::error::{Error, Result};
 use miniserde::Deserialize;
@@ -23,7 +25,7 @@ pub fn parse_meta_data(json: &[u8]) -> Result<ConfigDriveMeta> {
     if json.len() as u64 > MAX_META_BYTES {
         return Err(Error::limit("config-2 meta_data.json"));
     }
-    let text = std::str::from_utf8(json)
+    let text = core::str::from_utf8(json)
         .map_err(|_| Error::malformed("config-2 meta_data.json is not utf-8"))?;
     miniserde::json::from_str(text).map_err(|_| Error::malformed("config-2 meta_data.json"))
 }

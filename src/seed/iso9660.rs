@@ -4,10 +4,12 @@
 //! length from the image is checked against the image size and our caps before
 //! it is used, so a hostile image ends in an error, never a panic or a hang.
 
+use crate::prelude::*;
+
 use super::{MAX_DEPTH, MAX_DIR_ENTRIES, MAX_FILE_BYTES};
 use crate::error::{Error, Result};
-use std::io::{Read, Seek, SeekFrom};
-use std::ops::Range;
+use crate::os::io::{Read, Seek, SeekFrom};
+use core::ops::Range;
 
 /// Volume descriptors are 2048-byte sectors from sector 16, whatever the block size.
 const VD_SECTOR: u64 = 2048;
@@ -526,7 +528,7 @@ mod tests {
 
     #[test]
     fn reads_past_the_end_are_refused_before_allocating() {
-        let mut c = std::io::Cursor::new(vec![0u8; 100]);
+        let mut c = crate::os::io::Cursor::new(vec![0u8; 100]);
         assert!(matches!(
             read_exact_at(&mut c, 100, 1, u64::MAX),
             Err(Error::Malformed { .. })

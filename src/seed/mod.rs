@@ -1,6 +1,8 @@
 //! Local sources: block devices holding a `cidata` (NoCloud) or `config-2`
 //! (ConfigDrive) volume, read without mount, udev or blkid.
 
+use crate::prelude::*;
+
 pub mod blockdev;
 pub mod configdrive;
 pub mod fat;
@@ -9,8 +11,8 @@ pub mod probe;
 pub mod record;
 
 use crate::error::{Error, Result};
-use std::io::{Read, Seek, SeekFrom};
-use std::path::Path;
+use crate::os::io::{Read, Seek};
+use crate::os::path::Path;
 
 /// Caps that keep a hostile image from exhausting memory or time.
 pub const MAX_FILE_BYTES: u64 = 16 << 20;
@@ -131,15 +133,16 @@ pub struct Found {
 pub fn read_device(path: &Path) -> Result<(Option<Volume>, Option<Found>)> {
     use rustix::fs::{Mode, OFlags};
     let shown = path.display();
-    let no_medium =
-        |e: &std::io::Error| e.raw_os_error() == Some(rustix::io::Errno::NOMEDIUM.raw_os_error());
+    let no_medium = |e: &crate::os::io::Error| {
+        e.raw_os_error() == Some(rustix::io::Errno::NOMEDIUM.raw_os_error())
+    };
     let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
-    let fd = match rustix::fs::open(path, flags, Mode::empty()) {
+    let fd = match rustix::fs::open(path.as_bytes(), flags, Mode::empty()) {
         Ok(fd) => fd,
         Err(e) if e == rustix::io::Errno::NOMEDIUM => return Ok((None, None)),
-        Err(e) => return Err(Error::io("open", &shown, e.into())),
+        Err(e) => return Err(Error::io("open", &shown, e)),
     };
-    match read_volume(std::fs::File::from(fd)) {
+    match read_volume(crate::os::fs::File::from(fd)) {
         Err(Error::Io { source, .. }) if no_medium(&source) => Ok((None, None)),
         // The generic reader names the volume vaguely; name the device.
         Err(Error::Io { op, source, .. }) => Err(Error::io(op, shown, source)),
@@ -153,14 +156,14 @@ pub fn read_device(path: &Path) -> Result<(Option<Volume>, Option<Found>)> {
 pub fn blkid_device(path: &Path) -> Result<probe::Blkid> {
     use rustix::fs::{Mode, OFlags};
     let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
-    let fd = rustix::fs::open(path, flags, Mode::empty())
-        .map_err(|e| Error::io("open", path.display(), e.into()))?;
-    probe::blkid(&mut std::fs::File::from(fd))
+    let fd = rustix::fs::open(path.as_bytes(), flags, Mode::empty())
+        .map_err(|e| Error::io("open", path.display(), e))?;
+    probe::blkid(&mut crate::os::fs::File::from(fd))
 }
 
 /// [`read_device`] over an in-memory image: the entry point for fuzzing.
 pub fn read_image_bytes(data: &[u8]) -> Result<(Option<Volume>, Option<Found>)> {
-    read_volume(std::io::Cursor::new(data))
+    read_volume(crate::os::io::Cursor::new(data))
 }
 
 /// [`read_device`] over any image reader (the FAT32 fuzz target's sparse
@@ -216,6 +219,7 @@ fn read_volume<R: Read + Seek>(mut disk: R) -> Result<(Option<Volume>, Option<Fo
             Ok((volume, None))
         }
         probe::Probe::Fat(boot) => {
+            use crate::os::io::SeekFrom;
             disk.seek(SeekFrom::Start(0))
                 .map_err(|e| Error::io("seek", "volume", e))?;
             let (volume, found) = fat::read_volume(disk, &boot)?;

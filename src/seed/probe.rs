@@ -1,10 +1,12 @@
 //! Tells a FAT12/16/32 or ISO 9660 volume from anything else by its first
 //! 34 KiB, like blkid but for only the two filesystems cloud-init accepts.
 
+use crate::prelude::*;
+
 use super::iso9660;
 use crate::error::{Error, Result};
-use std::io::{Read, Seek, SeekFrom};
-use std::ops::Range;
+use crate::os::io::{Read, Seek, SeekFrom};
+use core::ops::Range;
 
 /// The boot sector plus the first ISO 9660 volume descriptor (sector 16 of 2 KiB).
 const PROBE_BYTES: u64 = 32 * 1024 + 2048;

@@ -15,12 +15,14 @@
 //!   seed   = bytes(meta-data) bytes(user-data) opt(vendor-data) opt(network-config)
 //!   bytes  = len:u32le data,  opt = 0 | 1 bytes
 
+use crate::prelude::*;
+
 use super::{Found, Fs, Kind, Seed, Volume, MAX_FILE_BYTES};
 use crate::error::{Error, ErrorKind, Result, Signal};
 
 /// What `read_device` said about one device; the error keeps its kind
 /// across the pipe.
-pub type Probe = std::result::Result<(Option<Volume>, Option<Found>), Error>;
+pub type Probe = core::result::Result<(Option<Volume>, Option<Found>), Error>;
 
 fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(&(b.len() as u32).to_le_bytes());
@@ -211,8 +213,8 @@ fn parse(tag: u8, body: &[u8]) -> Result<Probe> {
                     let os = need!(r.i32());
                     let msg = text(need!(r.bytes()?));
                     let source = match os {
-                        -1 => std::io::Error::other(msg),
-                        code => std::io::Error::from_raw_os_error(code),
+                        -1 => crate::os::io::Error::other(msg),
+                        code => crate::os::io::Error::from_raw_os_error(code),
                     };
                     Error::Io {
                         op: op.into(),
@@ -302,9 +304,13 @@ mod tests {
             Err(Error::io(
                 "read",
                 "/dev/vdb",
-                std::io::Error::from_raw_os_error(5),
+                crate::os::io::Error::from_raw_os_error(5),
             )),
-            Err(Error::io("open", "/dev/sr0", std::io::Error::other("odd"))),
+            Err(Error::io(
+                "open",
+                "/dev/sr0",
+                crate::os::io::Error::other("odd"),
+            )),
             Err(Error::interrupted(Signal::Term)),
             Err(Error::timeout("no answer in 10000 ms")),
             Ok((None, None)),

@@ -3,9 +3,11 @@
 //! over a shrinking slice; an option with a length its type cannot have is
 //! ignored, as smoltcp does, rather than failing the whole message.
 
+use crate::prelude::*;
+
 use crate::error::{Error, Result};
-use std::net::Ipv4Addr;
-use std::ops::Range;
+use core::net::Ipv4Addr;
+use core::ops::Range;
 
 type Field = Range<usize>;
 
@@ -193,7 +195,7 @@ pub struct OptionIter<'a> {
 }
 
 impl<'a> Iterator for OptionIter<'a> {
-    type Item = std::result::Result<(u8, &'a [u8]), u8>;
+    type Item = core::result::Result<(u8, &'a [u8]), u8>;
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             let (&code, tail) = self.rest.split_first()?;

@@ -3,8 +3,10 @@
 //! are `(code: u16, len: u16)` TLVs read by an iterator over a shrinking
 //! slice; an option with a length its type cannot have is ignored.
 
+use crate::prelude::*;
+
 use crate::error::{Error, Result};
-use std::net::Ipv6Addr;
+use core::net::Ipv6Addr;
 
 pub const CLIENT_PORT: u16 = 546;
 pub const SERVER_PORT: u16 = 547;

@@ -8,9 +8,11 @@
 //! jump lowers that bound and decoding ends after at most one pass per
 //! byte; the 255-octet name cap bounds the output.
 
+use crate::prelude::*;
+
 use crate::error::{Error, Result};
-use std::net::Ipv4Addr;
-use std::ops::Range;
+use core::net::Ipv4Addr;
+use core::ops::Range;
 
 type Field = Range<usize>;
 
@@ -93,7 +95,7 @@ pub enum Reply {
     /// A records of the name, after following any CNAME chain.
     Addrs(Vec<Ipv4Addr>),
     /// AAAA records of the name (a query for TYPE_AAAA).
-    Addrs6(Vec<std::net::Ipv6Addr>),
+    Addrs6(Vec<core::net::Ipv6Addr>),
     /// NXDOMAIN: the name does not exist (final).
     NoName,
     /// The name exists but has no A record (or the CNAME chain ends outside the answer).
@@ -236,7 +238,7 @@ pub struct Record {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RecordData {
     A(Ipv4Addr),
-    Aaaa(std::net::Ipv6Addr),
+    Aaaa(core::net::Ipv6Addr),
     Cname(String),
     Other,
 }

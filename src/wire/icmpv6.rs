@@ -4,9 +4,11 @@
 //! (RFC 8106). The kernel fills in the checksum of a raw ICMPv6 socket
 //! (RFC 3542 section 3.1), so `emit` leaves it zero.
 
+use crate::prelude::*;
+
 use crate::error::{Error, Result};
-use std::net::Ipv6Addr;
-use std::ops::Range;
+use core::net::Ipv6Addr;
+use core::ops::Range;
 
 type Field = Range<usize>;
 

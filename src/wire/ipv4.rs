@@ -2,8 +2,8 @@
 //! a checked view and the emitter for a header without options.
 
 use crate::error::{Error, Result};
-use std::net::Ipv4Addr;
-use std::ops::Range;
+use core::net::Ipv4Addr;
+use core::ops::Range;
 
 type Field = Range<usize>;
 
@@ -122,6 +122,7 @@ pub fn emit(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prelude::*;
 
     #[test]
     fn rfc1071_example_and_roundtrip() {

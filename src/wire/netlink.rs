@@ -2,9 +2,11 @@
 //! MTU, address and route add/delete, dumps) and a parser for what comes back.
 //! Netlink is host-endian; headers and attributes are 4-byte aligned.
 
+use crate::prelude::*;
+
 use crate::error::{Error, Result};
 use crate::wire::netlink6;
-use std::net::Ipv4Addr;
+use core::net::Ipv4Addr;
 
 pub const NLMSG_HDR_LEN: usize = 16;
 const NLA_HDR_LEN: usize = 4;
@@ -780,6 +782,7 @@ mod kernel_capture {
 #[cfg(all(test, target_endian = "little"))]
 mod logical_golden {
     use super::logical::*;
+    use crate::prelude::*;
 
     fn hex(annotated: &str) -> Vec<u8> {
         annotated

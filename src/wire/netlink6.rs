@@ -2,12 +2,14 @@
 //! of family AF_INET6 and the requests that dump, add and delete them, on
 //! the same framing as `wire::netlink` (which hands these messages here).
 
+use crate::prelude::*;
+
 use crate::error::{Error, Result};
 use crate::wire::netlink::{
     attrs, Builder, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_REPLACE, NLM_F_REQUEST, RTM_DELADDR,
     RTM_DELROUTE, RTM_GETADDR, RTM_GETROUTE, RTM_NEWADDR, RTM_NEWROUTE,
 };
-use std::net::Ipv6Addr;
+use core::net::Ipv6Addr;
 
 pub const AF_INET6: u8 = 10;
 const IFA_ADDRESS: u16 = 1;

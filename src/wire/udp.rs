@@ -1,9 +1,11 @@
 //! UDP datagrams (RFC 768): a checked view and an emitter with the IPv4
 //! pseudo-header checksum.
 
+use crate::prelude::*;
+
 use crate::error::{Error, Result};
 use crate::wire::ipv4::{checksum, PROTO_UDP};
-use std::net::Ipv4Addr;
+use core::net::Ipv4Addr;
 
 pub const HEADER_LEN: usize = 8;
 

@@ -4,7 +4,8 @@
 //! a long name is broken, case-insensitive lookups; and the volume-label
 //! entry as blkid finds it. Pure: a directory is a byte slice here.
 
-use std::ops::Range;
+use crate::prelude::*;
+use core::ops::Range;
 
 pub const SLOT: usize = 32;
 // Short entry fields.

@@ -14,8 +14,9 @@ use super::{
     configdrive, Found, Fs, Kind, Seed, Volume, MAX_DIR_ENTRIES, MAX_FILE_BYTES, SEED_FILES,
 };
 use crate::error::{Error, Result};
-use std::io::{Read, Seek, SeekFrom};
-use std::ops::Range;
+use crate::os::io::{Read, Seek, SeekFrom};
+use crate::prelude::*;
+use core::ops::Range;
 
 /// The most directory bytes read for one directory (entries of 32 bytes).
 pub const MAX_DIR_BYTES: u64 = MAX_DIR_ENTRIES as u64 * 32;
@@ -191,8 +192,8 @@ struct FatFs<R> {
 
 /// Reads `buf.len()` bytes at `offset`: the only way this module reads.
 fn read_at<R: Read + Seek>(disk: &mut R, offset: u64, buf: &mut [u8]) -> Result<()> {
-    let io = |op: &'static str, e: std::io::Error| {
-        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+    let io = |op: &'static str, e: crate::os::io::Error| {
+        if e.kind() == crate::os::io::ErrorKind::UnexpectedEof {
             Error::truncated("fat volume")
         } else {
             Error::io(op, "fat volume", e)
@@ -387,7 +388,7 @@ impl<R: Read + Seek> FatFs<R> {
 /// Refuses a chain that holds a cluster twice.
 fn no_loop(chain: &[u32]) -> Result<()> {
     let mut sorted = chain.to_vec();
-    sorted.sort_unstable();
+    crate::sort::sort(&mut sorted);
     if sorted.windows(2).any(|w| w[0] == w[1]) {
         return Err(Error::malformed("fat cluster chain loop"));
     }

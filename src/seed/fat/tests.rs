@@ -403,7 +403,7 @@ fn config_drive_paths() {
         put32(&mut img, 1024 + 4 * c, 0x0FFF_FFFF);
     }
     let mut fs = FatFs {
-        disk: std::io::Cursor::new(img.clone()),
+        disk: crate::os::io::Cursor::new(img.clone()),
         layout: Layout::parse(&img).unwrap(),
         fat_cache: None,
     };
@@ -413,7 +413,7 @@ fn config_drive_paths() {
     assert_eq!(found.unwrap().kind, Kind::ConfigDrive);
     // "latest" pointing back at "openstack": a directory, but no file in it.
     put16(&mut img, 4 * 512 + 26, 3);
-    fs.disk = std::io::Cursor::new(img.clone());
+    fs.disk = crate::os::io::Cursor::new(img.clone());
     fs.fat_cache = None;
     let root_dir = fs.root_dir().unwrap();
     assert!(read_config_meta(&mut fs, &root_dir).is_err());

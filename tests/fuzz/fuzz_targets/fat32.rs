@@ -9,7 +9,7 @@
 #![no_main]
 use cloudseed::seed::{read_image, Kind, MAX_FILE_BYTES};
 use libfuzzer_sys::fuzz_target;
-use std::io::{self, Read, Seek, SeekFrom};
+use cloudseed::os::io::{self, Read, Seek, SeekFrom};
 
 const DISK_BYTES: u64 = 1 << 20;
 

@@ -5,7 +5,7 @@
 use cloudseed::net::http::fetch_once;
 use cloudseed::url::Url;
 use libfuzzer_sys::fuzz_target;
-use std::io::{Read, Result, Write};
+use cloudseed::os::io::{Read, Result, Write};
 
 struct Stream<'a> {
     data: &'a [u8],

@@ -5,7 +5,7 @@
 use cloudseed::seed::iso9660::IsoFs;
 use cloudseed::seed::{read_image_bytes, Kind, MAX_DEPTH, MAX_FILE_BYTES};
 use libfuzzer_sys::fuzz_target;
-use std::io::Cursor;
+use cloudseed::os::io::Cursor;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok((Some(v), Some(f))) = read_image_bytes(data) {
