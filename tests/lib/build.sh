@@ -36,7 +36,7 @@ if [ "$mode" = tuned ] && grep -qx "$musl" <<<"$installed" && [ -d "$sysroot/lib
   RUSTC_BOOTSTRAP=1 \
   RUSTFLAGS="-Zunstable-options -C panic=immediate-abort -C relocation-model=static -C force-unwind-tables=no -Z location-detail=none $noseparate --remap-path-prefix=$PWD=." \
     cargo build -q --release --locked --target "$target" --target-dir "$dir" \
-      -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size >&2
+      -Z build-std=core,alloc -Z build-std-features=optimize_for_size >&2
 elif grep -qx "$musl" <<<"$installed"; then
   target=$musl dir=${CLOUDSEED_TARGET_DIR:-target}
   env -u RUSTFLAGS -u CARGO_ENCODED_RUSTFLAGS cargo build -q --release --locked --target "$target" --target-dir "$dir" >&2
