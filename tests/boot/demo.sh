@@ -5,13 +5,13 @@
 #   1. a NoCloud seed on a cidata disk made by `cloudseed mkcidata`
 #   2. cloud-config-url= fetched over the VM's DHCP network from an HTTP
 #      server on this machine's 127.0.0.1 (QEMU guestfwd, restrict=on)
-# Run as root on Debian 12 with a Rust toolchain (>= 1.80, e.g. rustup).
+# Run as root on Debian 12 with a Rust toolchain (>= 1.81, e.g. rustup).
 # The first run installs packages and fetches the Debian kernel (~1-2 min);
 # later runs reuse ${CLOUDSEED_CACHE:-/var/cache/cloudseed-test} and take ~30 s.
 set -uo pipefail
 t0=$SECONDS
 [ "$(id -u)" = 0 ] || { echo "demo: run as root (apt, QEMU's kernel cache)" >&2; exit 1; }
-command -v cargo > /dev/null || { echo "demo: needs Rust >= 1.80 (https://rustup.rs)" >&2; exit 1; }
+command -v cargo > /dev/null || { echo "demo: needs Rust >= 1.81 (https://rustup.rs)" >&2; exit 1; }
 
 pkgs=$(sed -n 's/^# apt: //p' "$0" | head -1)
 missing=()

@@ -5,7 +5,7 @@
 #   CLOUDSEED_TARGET_DIR=DIR ...   another cargo target dir (e.g. for an
 #                                  unstripped build: tests/bench/size.sh)
 #
-# Best (what ships, under the 450 KiB budget): musl, std rebuilt for size,
+# Best (what ships, under the 450 KiB budget): musl, core and alloc rebuilt for size,
 # panic=immediate-abort (a panic traps at once: no panic formatting, hook,
 # backtrace or unwinder in the binary; a parser panic ends only the probe
 # helper process, and src/scan.rs reports the trap as that device's error),

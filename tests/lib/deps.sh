@@ -48,6 +48,6 @@ if command -v rustup > /dev/null; then
     else echo "deps: missing rust-src" >&2; fi
   fi
 else
-  echo "deps: no rustup: install Rust >= 1.80 with the musl targets (https://rustup.rs)" >&2
+  echo "deps: no rustup: install Rust >= 1.81 with the musl targets (https://rustup.rs)" >&2
 fi
 echo "deps: ready in $((SECONDS - t0))s"
