@@ -40,7 +40,10 @@
 #          in any stage, cloud-init's own fetch failed in init-local and its
 #          init write went through the link into /run, and the body's network:
 #          (192.0.2.10/24, MTU 1400), rendered by init-local from cloudseed's
-#          /run copy, is on eth0 on this first boot.
+#          /run copy, is on eth0 on this first boot. Then (itools only) the
+#          same image with cloud-init alone (rofs-alone: cloudseed.disable,
+#          ci.ds=None): the body applies through the links, but init-local
+#          had only its DHCP fallback and eth0 lacks 192.0.2.10, MTU 1500.
 # The proof also runs the image's ds-identify --force into a scratch dir:
 # the list it alone would write is compared with cloud-init's.
 # Root only; no KVM; nothing leaves the machine but the apt-get of dracut.
@@ -331,9 +334,12 @@ boot() {
     ccurl)
       append="$append cloud-config-url=http://10.0.2.100/cc.cfg ip=dhcp"
       net="$net,guestfwd=tcp:10.0.2.100:80-cmd:nc 127.0.0.1 $(cat "$W/port")" ;;
-    rofs)
+    rofs|rofs-alone)
       # root mounted read-only from the initramfs on; no ip=: a local root
       append="${append/ rw / ro } cloud-config-url=http://10.0.2.100/ro.cfg"
+      # cloud-init alone: cloudseed off; ds-identify finds no datasource on
+      # this image (cloud-init would not run at all), ci.ds=None makes it run
+      [ "$mode" = rofs ] || append="$append cloudseed.disable ci.ds=None"
       net="$net,guestfwd=tcp:10.0.2.100:80-cmd:nc 127.0.0.1 $(cat "$W/port")" ;;
   esac
   t0=$(date +%s%N)
@@ -361,7 +367,7 @@ check_boot() { # NAME SERIAL-LOG QEMU-RC WALL-MS
   # the user-data (or cloud-config-url body) applied
   case $name in
   */bootif-2) ;; # boot 1 applied it
-  */rofs)
+  */rofs|*/rofs-alone)
     # a read-only root, and the body's effects where it can take them
     grep -q '^ro-root=ro\(,\|$\)' "$proof" || why+="/ is not mounted ro; "
     grep -qx 'ro-etc=Read-only file system' "$proof" || why+="/etc took a write; "
@@ -374,20 +380,33 @@ check_boot() { # NAME SERIAL-LOG QEMU-RC WALL-MS
     # no error recorded by any stage (EROFS would be one)
     grep -qx 'ro-result-errors=\[\]' "$proof" && [ "$(grep -c '^ro-errors [a-z-]*=\[\]$' "$proof")" = 4 ] ||
       why+="cloud-init recorded errors; "
-    # the body's network: on this first boot, rendered by init-local from
-    # cloudseed's /run copy (cloud-init's own fetch there failed: no network
-    # yet) and brought up by ifupdown before the proof
-    grep -q '^ro-ci init-local: Applying network configuration from system_cfg .*192\.0\.2\.10/24' "$proof" ||
-      why+="init-local did not render the body's network; "
+    # cloud-init's own fetch: none in init-local (no network yet), then in
+    # init through the link into /run; the body's network: always in the ENI
     grep -q "^ro-ci init-local: retrieving url 'http://10.0.2.100/ro.cfg' failed" "$proof" ||
       why+="no failed fetch of cloud-init's own in init-local; "
     grep -q '^ro-ci init-local: wrote cloud-config data' "$proof" &&
-      why+="cloud-init alone fetched the URL in init-local; "
+      why+="cloud-init fetched the URL in init-local; "
     grep -q '^ro-ci init: wrote cloud-config data from cloud-config-url=' "$proof" ||
       why+="cloud-init's own fetch in init did not land in /run; "
     grep -qx 'eni:     address 192.0.2.10/24' "$proof" || why+="ENI lacks the body's address; "
-    grep -q '^ip4=.*192\.0\.2\.10/24' "$proof" || why+="eth0 lacks 192.0.2.10/24; "
-    grep -qx 'ro-mtu=1400' "$proof" || why+="eth0's MTU is not 1400; " ;;
+    if [[ $name == */rofs ]]; then
+      # on this first boot: rendered by init-local from cloudseed's /run
+      # copy and brought up by ifupdown before the proof
+      grep -q '^ro-ci init-local: Applying network configuration from system_cfg .*192\.0\.2\.10/24' "$proof" ||
+        why+="init-local did not render the body's network; "
+      grep -q '^ip4=.*192\.0\.2\.10/24' "$proof" || why+="eth0 lacks 192.0.2.10/24; "
+      grep -qx 'ro-mtu=1400' "$proof" || why+="eth0's MTU is not 1400; "
+    else
+      # alone: init-local had only its fallback (DHCP); init rendered the
+      # body's network too late: ifup finds eth0 already configured
+      grep -q '^ro-ci init-local: Applying network configuration from fallback' "$proof" ||
+        why+="init-local did not fall back to DHCP; "
+      grep -q '^ip4=.*192\.0\.2\.10/24' "$proof" && why+="alone, eth0 got 192.0.2.10/24 on this boot; "
+      grep -qx 'ro-mtu=1500' "$proof" || why+="alone, eth0's MTU is not 1500; "
+      grep -qx 'cfg-head=datasource_list: \[ None \]' "$proof" || why+="cloud.cfg is not ds-identify's alone; "
+      grep -q '^status: detail: *DataSourceNone\|^status: DataSourceNone' "$proof" ||
+        why+="status does not name DataSourceNone; "
+    fi ;;
   */ec2list|*/cids)
     # nothing of the seed's applies: cloud-init ran as it would alone
     grep -q '^hostname=seeded-host' "$proof" && why+="the seed's hostname applied; "
@@ -402,6 +421,7 @@ check_boot() { # NAME SERIAL-LOG QEMU-RC WALL-MS
   # the list ds-identify alone writes for this boot, as cloud-init logs a list
   alone=$(sed -n 's/^dsi-alone-dslist=datasource_list: \[ \(.*\) \]$/\1/p' "$proof" | sed "s/\([^, ][^, ]*\)/'\1'/g")
   case $name in
+  */rofs-alone) ;; # above
   */ccurl|*/bootif-1|*/rofs)
     # cloud-config-url alone: DataSourceNone, and no search of any other
     # datasource (cloud-init alone would stay disabled; the image's whole
@@ -501,6 +521,8 @@ for v in ${BOOT_VARIANTS:-itools dracut}; do
     timed "image-$v-$mode" mode_image "$v" "$mode" || { ko "full/$v/$mode" "image change failed"; continue; }
     case $mode in
       bootif) boot "$v" bootif-1 && boot "$v" bootif-2 ;;
+      # cloud-init alone on the same image: one generator is enough
+      rofs) boot "$v" rofs; [ "$v" != itools ] || boot "$v" rofs-alone ;;
       *) boot "$v" "$mode" ;;
     esac
     [ "$IMG" = "$W/$v.img" ] || rm -f "$IMG"
