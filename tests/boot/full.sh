@@ -191,7 +191,10 @@ rofs_root() {
   # dangling link is skipped by ifupdown's `source interfaces.d/*` and udev)
   ln -s /run/cloud-init/50-cloud-init.eni "$r/etc/network/interfaces.d/50-cloud-init" &&
     ln -s /run/cloud-init/70-persistent-net.rules "$r/etc/udev/rules.d/70-persistent-net.rules" &&
-    install -m 0644 "$F/readonly-root.cfg" "$r/etc/cloud/cloud.cfg.d/90-readonly-root.cfg"
+    install -m 0644 "$F/readonly-root.cfg" "$r/etc/cloud/cloud.cfg.d/90-readonly-root.cfg" || return 1
+  # systemd-logind's StateDirectory: it cannot be made on a read-only root;
+  # without it logind fails, and power_state's shutdown waits ~65 s for it
+  mkdir -p "$r/var/lib/systemd/linger"
 }
 
 wanted() { [[ " ${BOOT_MODES:-$DEFAULT_MODES} " == *" $1 "* ]]; }
