@@ -1,5 +1,5 @@
 #!/bin/bash
-# apt: qemu-system-x86 debootstrap debian-archive-keyring e2fsprogs dosfstools mtools netcat-openbsd python3 make util-linux debhelper dpkg-dev fakeroot
+# apt: qemu-system-x86 debootstrap debian-archive-keyring e2fsprogs dosfstools mtools netcat-openbsd python3 make util-linux debhelper dpkg-dev fakeroot systemd
 # Full boot tier: the Debian 12 root from tests/lib/debroot.sh, cloudseed
 # installed from its .deb (tests/package/build-deb.sh; dpkg -i), the initramfs
 # built by the real generator through the package's own update-initramfs
@@ -30,6 +30,20 @@
 #          BOOTIF=01-<mac> cloud-config-url=... on a local root, then a plain
 #          cmdline: cloud-init rendered `auto eth0` (not control-manual), no
 #          /run/net-eth0.conf, and the second boot has DHCP on eth0.
+# Issue 11's read-only root, under both generators:
+#  rofs    a second image per variant (rofs_root, made as README's "Read-only
+#          (immutable) roots" says: the package's tmpfiles snippet and
+#          var-lib-cloud.mount, fstab / ro + tmpfs /var/log and /tmp, ENI and
+#          persistent-net links into /run/cloud-init, full/readonly-root.cfg),
+#          cmdline ro cloud-config-url=…/ro.cfg (full/ro.cfg) and no ip=: / is
+#          ro, bootcmd, write_files and runcmd ran, status done with no error
+#          in any stage, cloud-init's own fetch failed in init-local and its
+#          init write went through the link into /run, and the body's network:
+#          (192.0.2.10/24, MTU 1400), rendered by init-local from cloudseed's
+#          /run copy, is on eth0 on this first boot. Then (itools only) the
+#          same image with cloud-init alone (rofs-alone: cloudseed.disable,
+#          ci.ds=None): the body applies through the links, but init-local
+#          had only its DHCP fallback and eth0 lacks 192.0.2.10, MTU 1500.
 # The proof also runs the image's ds-identify --force into a scratch dir:
 # the list it alone would write is compared with cloud-init's.
 # In the cidata and net boots it also runs NoCloud's own _get_data alone and
@@ -38,7 +52,7 @@
 # NoCloud's reverse-sorted device order skips.
 # Root only; no KVM; nothing leaves the machine but the apt-get of dracut.
 # env: BOOT_TIMEOUT (s per boot, 600), BOOT_VARIANTS ("itools dracut"),
-#      BOOT_MODES ("cidata net ccurl dslist cids ec2list bootif"),
+#      BOOT_MODES ("cidata net ccurl dslist cids ec2list bootif rofs"),
 #      CLOUDSEED_CACHE, KEEP=1 (keep the work dir)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -151,8 +165,44 @@ prepare() {
   cmp -s "$W/$v.initrd" "$r/boot/initrd.img-$kver" && [ -s "$W/$v.vmlinuz" ] ||
     { echo "debugfs could not read the kernel/initrd back" >&2; return 1; }
   log "$v: initrd $(du -h "$W/$v.initrd" | cut -f1), image ${size}M"
+  if wanted rofs; then
+    local t0=$SECONDS
+    rofs_root "$r" > "$W/rofs-$v.log" 2>&1 || { cat "$W/rofs-$v.log" >&2; return 1; }
+    mkfs.ext4 -q -F -L cloudseed-root -d "$r" "$W/$v-rofs.img" "${size}M" > /dev/null 2>&1 || return 1
+    log "$v: read-only image in $((SECONDS - t0)) s"
+  fi
   rm -rf "$r"
 }
+
+# rofs_root ROOT: turns the variant's root (initrd already built) into the
+# read-only image of mode rofs, the way README's read-only section tells an
+# image builder to, with the files the package installed in it
+rofs_root() {
+  local r=$1 ro=$1/usr/share/cloudseed/readonly-root
+  # the shipped opt-ins: 91_kernel_cmdline_url.cfg -> /run/cloud-init/, and
+  # cloud-init's state on tmpfs
+  systemd-tmpfiles --root="$r" --create - < "$ro/cloudseed-readonly-root.conf" &&
+    cp "$ro/var-lib-cloud.mount" "$r/etc/systemd/system/" &&
+    systemctl --root="$r" enable var-lib-cloud.mount || return 1
+  # cloud-init's log (written from init-local on, hence the drop-in) and
+  # /tmp (the proof's ds-identify run) on tmpfs
+  printf '%s\n' '/dev/vda / ext4 ro 0 1' \
+    'tmpfs /var/log tmpfs mode=0755,nosuid,nodev 0 0' \
+    'tmpfs /tmp tmpfs mode=1777,nosuid,nodev 0 0' > "$r/etc/fstab" &&
+    mkdir -p "$r/etc/systemd/system/cloud-init-local.service.d" &&
+    printf '[Unit]\nRequiresMountsFor=/var/log\n' \
+      > "$r/etc/systemd/system/cloud-init-local.service.d/readonly-root.conf" || return 1
+  # what the ENI renderer writes, in init-local and again in init (a
+  # dangling link is skipped by ifupdown's `source interfaces.d/*` and udev)
+  ln -s /run/cloud-init/50-cloud-init.eni "$r/etc/network/interfaces.d/50-cloud-init" &&
+    ln -s /run/cloud-init/70-persistent-net.rules "$r/etc/udev/rules.d/70-persistent-net.rules" &&
+    install -m 0644 "$F/readonly-root.cfg" "$r/etc/cloud/cloud.cfg.d/90-readonly-root.cfg" || return 1
+  # systemd-logind's StateDirectory: it cannot be made on a read-only root;
+  # without it logind fails, and power_state's shutdown waits ~65 s for it
+  mkdir -p "$r/var/lib/systemd/linger"
+}
+
+wanted() { [[ " ${BOOT_MODES:-$DEFAULT_MODES} " == *" $1 "* ]]; }
 
 # --- seeds ----------------------------------------------------------------------
 
@@ -163,6 +213,8 @@ make_seeds() {
   mkdir -p "$W/www/seed" && cp "$F/meta-data" "$F/user-data" "$W/www/seed/"
   # ccurl: the same #cloud-config as system config (cloud-config-url=)
   cp "$F/user-data" "$W/www/cc.cfg"
+  # rofs: a body whose effects a read-only /etc can take, with a network:
+  cp "$F/ro.cfg" "$W/www/ro.cfg"
   # a config-2 drive (vfat, as OpenStack's config_drive_format=vfat makes it)
   # carrying the same user-data
   mkdir -p "$W/c2/openstack/latest" &&
@@ -229,6 +281,8 @@ ExecStart=/bin/systemctl --no-block poweroff
 WantedBy=multi-user.target
 EOF
       ;;
+    # made by prepare (rofs_root); snapshot=on all the same: fsck may write
+    rofs) IMG=$W/$v-rofs.img; [ -f "$IMG" ]; return ;;
     *) return 0 ;;
   esac
   IMG=$W/$v-$mode.img SNAP=
@@ -298,6 +352,13 @@ boot() {
     ccurl)
       append="$append cloud-config-url=http://10.0.2.100/cc.cfg ip=dhcp"
       net="$net,guestfwd=tcp:10.0.2.100:80-cmd:nc 127.0.0.1 $(cat "$W/port")" ;;
+    rofs|rofs-alone)
+      # root mounted read-only from the initramfs on; no ip=: a local root
+      append="${append/ rw / ro } cloud-config-url=http://10.0.2.100/ro.cfg"
+      # cloud-init alone: cloudseed off; ds-identify finds no datasource on
+      # this image (cloud-init would not run at all), ci.ds=None makes it run
+      [ "$mode" = rofs ] || append="$append cloudseed.disable ci.ds=None"
+      net="$net,guestfwd=tcp:10.0.2.100:80-cmd:nc 127.0.0.1 $(cat "$W/port")" ;;
   esac
   t0=$(date +%s%N)
   timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
@@ -324,6 +385,46 @@ check_boot() { # NAME SERIAL-LOG QEMU-RC WALL-MS
   # the user-data (or cloud-config-url body) applied
   case $name in
   */bootif-2) ;; # boot 1 applied it
+  */rofs|*/rofs-alone)
+    # a read-only root, and the body's effects where it can take them
+    grep -q '^ro-root=ro\(,\|$\)' "$proof" || why+="/ is not mounted ro; "
+    grep -qx 'ro-etc=Read-only file system' "$proof" || why+="/etc took a write; "
+    grep -qx 'ro-mount /var/lib/cloud=tmpfs' "$proof" || why+="/var/lib/cloud is not a tmpfs; "
+    grep -qx 'ro-link91=/run/cloud-init/91_kernel_cmdline_url.cfg head=#cloud-config.*' "$proof" ||
+      why+="91_kernel_cmdline_url.cfg is no symlink to cloud-init's own write in /run; "
+    grep -q '^ro-bootcmd=bootcmd-ok uptime=' "$proof" || why+="no bootcmd marker; "
+    grep -qx 'ro-write-files=cloudseed-rofs-write-files-ok' "$proof" || why+="write_files did not write; "
+    grep -qx 'ro-runcmd=cloudseed-runcmd-ok' "$proof" || why+="no runcmd marker; "
+    # no error recorded by any stage (EROFS would be one)
+    grep -qx 'ro-result-errors=\[\]' "$proof" && [ "$(grep -c '^ro-errors [a-z-]*=\[\]$' "$proof")" = 4 ] ||
+      why+="cloud-init recorded errors; "
+    # cloud-init's own fetch: none in init-local (no network yet), then in
+    # init through the link into /run; the body's network: always in the ENI
+    grep -q "^ro-ci init-local: retrieving url 'http://10.0.2.100/ro.cfg' failed" "$proof" ||
+      why+="no failed fetch of cloud-init's own in init-local; "
+    grep -q '^ro-ci init-local: wrote cloud-config data' "$proof" &&
+      why+="cloud-init fetched the URL in init-local; "
+    grep -q '^ro-ci init: wrote cloud-config data from cloud-config-url=' "$proof" ||
+      why+="cloud-init's own fetch in init did not land in /run; "
+    grep -qx 'eni:     address 192.0.2.10/24' "$proof" || why+="ENI lacks the body's address; "
+    if [[ $name == */rofs ]]; then
+      # on this first boot: rendered by init-local from cloudseed's /run
+      # copy and brought up by ifupdown before the proof
+      grep -q '^ro-ci init-local: Applying network configuration from system_cfg .*192\.0\.2\.10/24' "$proof" ||
+        why+="init-local did not render the body's network; "
+      grep -q '^ip4=.*192\.0\.2\.10/24' "$proof" || why+="eth0 lacks 192.0.2.10/24; "
+      grep -qx 'ro-mtu=1400' "$proof" || why+="eth0's MTU is not 1400; "
+    else
+      # alone: init-local had only its fallback (DHCP); init rendered the
+      # body's network too late: ifup finds eth0 already configured
+      grep -q '^ro-ci init-local: Applying network configuration from fallback' "$proof" ||
+        why+="init-local did not fall back to DHCP; "
+      grep -q '^ip4=.*192\.0\.2\.10/24' "$proof" && why+="alone, eth0 got 192.0.2.10/24 on this boot; "
+      grep -qx 'ro-mtu=1500' "$proof" || why+="alone, eth0's MTU is not 1500; "
+      grep -qx 'cfg-head=datasource_list: \[ None \]' "$proof" || why+="cloud.cfg is not ds-identify's alone; "
+      grep -q '^status: detail: *DataSourceNone\|^status: DataSourceNone' "$proof" ||
+        why+="status does not name DataSourceNone; "
+    fi ;;
   */ec2list|*/cids)
     # nothing of the seed's applies: cloud-init ran as it would alone
     grep -q '^hostname=seeded-host' "$proof" && why+="the seed's hostname applied; "
@@ -338,7 +439,8 @@ check_boot() { # NAME SERIAL-LOG QEMU-RC WALL-MS
   # the list ds-identify alone writes for this boot, as cloud-init logs a list
   alone=$(sed -n 's/^dsi-alone-dslist=datasource_list: \[ \(.*\) \]$/\1/p' "$proof" | sed "s/\([^, ][^, ]*\)/'\1'/g")
   case $name in
-  */ccurl|*/bootif-1)
+  */rofs-alone) ;; # above
+  */ccurl|*/bootif-1|*/rofs)
     # cloud-config-url alone: DataSourceNone, and no search of any other
     # datasource (cloud-init alone would stay disabled; the image's whole
     # list would poll 169.254.169.254 for minutes)
@@ -439,6 +541,7 @@ check_boot() { # NAME SERIAL-LOG QEMU-RC WALL-MS
 # --- main -------------------------------------------------------------------------
 
 t=$SECONDS
+DEFAULT_MODES="cidata net ccurl dslist cids ec2list bootif rofs"
 BASE=$("$REPO/tests/lib/debroot.sh" bookworm) || { ko setup "debroot.sh bookworm failed"; finish; }
 timings+=("$(printf '%-24s %4d s' debroot-bookworm $((SECONDS - t)))")
 timed make-build make -s -C "$REPO" build > /dev/null || { ko setup "make build failed"; finish; }
@@ -448,11 +551,11 @@ timings+=("$(printf '%-24s %4d s' deb-build $((SECONDS - t0)))")
 make_seeds || { ko setup "could not make the seeds"; finish; }
 for v in ${BOOT_VARIANTS:-itools dracut}; do
   if ! timed "image-$v" prepare "$v"; then ko "full/$v" "image build failed"; continue; fi
-  for mode in ${BOOT_MODES:-cidata net ccurl dslist cids ec2list bootif}; do
+  for mode in ${BOOT_MODES:-$DEFAULT_MODES}; do
     only=${ONLY[$mode]:-$v}
     [ "$only" = "$v" ] || continue
     case $mode in
-      net|ccurl|bootif) [ -n "$server_pid" ] ||
+      net|ccurl|bootif|rofs) [ -n "$server_pid" ] ||
         start_server || { ko "full/$v/$mode" "http server did not start"; continue; } ;;
       cidata|dslist|cids|ec2list) ;;
       *) ko "full/$v/$mode" "unknown mode"; continue ;;
@@ -460,6 +563,8 @@ for v in ${BOOT_VARIANTS:-itools dracut}; do
     timed "image-$v-$mode" mode_image "$v" "$mode" || { ko "full/$v/$mode" "image change failed"; continue; }
     case $mode in
       bootif) boot "$v" bootif-1 && boot "$v" bootif-2 ;;
+      # cloud-init alone on the same image: one generator is enough
+      rofs) boot "$v" rofs; [ "$v" != itools ] || boot "$v" rofs-alone ;;
       *) boot "$v" "$mode" ;;
     esac
     [ "$IMG" = "$W/$v.img" ] || rm -f "$IMG"

@@ -62,6 +62,9 @@ if want readonly-root; then
     [ -L "$img$l" ] && [ "$(readlink "$img$l")" = /run/cloud-init/91_kernel_cmdline_url.cfg ] &&
       ok "readonly-root: systemd-tmpfiles --root makes $l -> /run/cloud-init/" ||
       bad "readonly-root: no symlink at $l ($(cat "$W/tmpfiles.err"))"
+    # var-lib-cloud.mount's mount point: systemd cannot create it on a ro root
+    [ -d "$img/var/lib/cloud" ] && ok "readonly-root: the snippet creates /var/lib/cloud" ||
+      bad "readonly-root: no /var/lib/cloud"
   else
     bad "readonly-root: systemd-tmpfiles missing"
   fi
