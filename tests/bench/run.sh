@@ -57,7 +57,7 @@ size=$(stat -c %s "$bin")
 over=0
 [ "$size" -gt $((budget_kib * 1024)) ] && over=1
 variant="${bin#"$root"/}"
-case $variant in target/static/*) variant="$variant (musl, std rebuilt for size)" ;; esac
+case $variant in target/static/*) variant="$variant (musl, core and alloc rebuilt for size)" ;; esac
 row "static binary, stripped" "$(kib "$size")" "stat of $variant; budget ${budget_kib} KiB$([ $over = 1 ] && echo ': OVER BUDGET')"
 cpio_of() { # file -> cpio newc archive on stdout, holding it as /usr/bin/<name>
   local d=$work/cpio.$RANDOM
