@@ -12,18 +12,18 @@ use core::ops::Range;
 const PROBE_BYTES: u64 = 32 * 1024 + 2048;
 const ISO_VD: Range<usize> = 32 * 1024..32 * 1024 + 2048;
 
-// BIOS parameter block fields.
+// BIOS parameter block fields (src/seed/fat/ reads them too).
 const BS_JUMP: usize = 0;
-const BPB_BYTES_PER_SECTOR: Range<usize> = 11..13;
-const BPB_SECTORS_PER_CLUSTER: usize = 13;
-const BPB_RESERVED: Range<usize> = 14..16;
-const BPB_FATS: usize = 16;
-const BPB_ROOT_ENTRIES: Range<usize> = 17..19;
-const BPB_TOTAL16: Range<usize> = 19..21;
-const BPB_MEDIA: usize = 21;
-const BPB_FAT_SIZE16: Range<usize> = 22..24;
-const BPB_TOTAL32: Range<usize> = 32..36;
-const BPB_FAT_SIZE32: Range<usize> = 36..40;
+pub(super) const BPB_BYTES_PER_SECTOR: Range<usize> = 11..13;
+pub(super) const BPB_SECTORS_PER_CLUSTER: usize = 13;
+pub(super) const BPB_RESERVED: Range<usize> = 14..16;
+pub(super) const BPB_FATS: usize = 16;
+pub(super) const BPB_ROOT_ENTRIES: Range<usize> = 17..19;
+pub(super) const BPB_TOTAL16: Range<usize> = 19..21;
+pub(super) const BPB_MEDIA: usize = 21;
+pub(super) const BPB_FAT_SIZE16: Range<usize> = 22..24;
+pub(super) const BPB_TOTAL32: Range<usize> = 32..36;
+pub(super) const BPB_FAT_SIZE32: Range<usize> = 36..40;
 // The extended boot signature and label sit at different places in FAT32.
 const EBPB16_SIG: usize = 38;
 const EBPB16_LABEL: Range<usize> = 43..54;

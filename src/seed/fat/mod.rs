@@ -21,18 +21,13 @@ use core::ops::Range;
 /// The most directory bytes read for one directory (entries of 32 bytes).
 pub const MAX_DIR_BYTES: u64 = MAX_DIR_ENTRIES as u64 * 32;
 
-// BIOS parameter block fields (the FAT32 ones at 36.. overlay FAT12/16's
-// extended boot record, which FAT32 moves to 64..).
-const BPB_BYTES_PER_SECTOR: Range<usize> = 11..13;
-const BPB_SECTORS_PER_CLUSTER: usize = 13;
-const BPB_RESERVED: Range<usize> = 14..16;
-const BPB_FATS: usize = 16;
-const BPB_ROOT_ENTRIES: Range<usize> = 17..19;
-const BPB_TOTAL16: Range<usize> = 19..21;
-const BPB_MEDIA: usize = 21;
-const BPB_FAT_SIZE16: Range<usize> = 22..24;
-const BPB_TOTAL32: Range<usize> = 32..36;
-const BPB_FAT_SIZE32: Range<usize> = 36..40;
+// BIOS parameter block fields: the shared ones are the probe's; FAT32's
+// root cluster (at 44, in the part FAT32 moves FAT12/16's extended boot
+// record from) only the reader needs.
+use super::probe::{
+    BPB_BYTES_PER_SECTOR, BPB_FATS, BPB_FAT_SIZE16, BPB_FAT_SIZE32, BPB_MEDIA, BPB_RESERVED,
+    BPB_ROOT_ENTRIES, BPB_SECTORS_PER_CLUSTER, BPB_TOTAL16, BPB_TOTAL32,
+};
 const BPB_ROOT_CLUSTER: Range<usize> = 44..48;
 
 /// The kernel's largest cluster counts (MAX_FAT12/16/32 in fs/fat/fat.h).

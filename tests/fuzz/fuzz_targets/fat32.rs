@@ -7,8 +7,10 @@
 //! (tests/fuzz/seeds/fat32/, made by its make.sh) are real tiny FAT32
 //! volumes cut after their last non-zero byte.
 #![no_main]
-use cloudseed::seed::{read_image, Kind, MAX_FILE_BYTES};
+use cloudseed::seed::{read_image, MAX_FILE_BYTES};
 use libfuzzer_sys::fuzz_target;
+#[path = "shared/mod.rs"]
+mod shared;
 use cloudseed::os::io::{self, Read, Seek, SeekFrom};
 
 const DISK_BYTES: u64 = 1 << 20;
@@ -48,23 +50,7 @@ impl Seek for Zeroed<'_> {
 
 fuzz_target!(|data: &[u8]| {
     let disk = Zeroed { head: data, pos: 0 };
-    if let Ok((vol, Some(f))) = read_image(disk) {
-        let v = vol.expect("a found source has a volume");
-        if let Some(k) = Kind::from_label(&v.label) {
-            assert_eq!(k, f.kind);
-        }
-        if let Some(s) = f.seed {
-            for file in [
-                Some(&s.meta_data),
-                Some(&s.user_data),
-                s.vendor_data.as_ref(),
-                s.network_config.as_ref(),
-            ]
-            .into_iter()
-            .flatten()
-            {
-                assert!(file.len() as u64 <= MAX_FILE_BYTES.min(DISK_BYTES));
-            }
-        }
+    if let Ok((vol, found)) = read_image(disk) {
+        shared::check_volume(vol, found, MAX_FILE_BYTES.min(DISK_BYTES));
     }
 });
