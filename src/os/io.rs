@@ -73,8 +73,15 @@ impl Error {
     pub fn other(msg: impl Into<String>) -> Error {
         Error::new(ErrorKind::Other, msg)
     }
+    /// An errno; a code the kernel never returns (outside 1..=4095, e.g.
+    /// from the probe helper's pipe) is kept as text, not passed to
+    /// rustix, whose `Errno` asserts the range.
     pub fn from_raw_os_error(code: i32) -> Error {
-        Error(Repr::Os(Errno::from_raw_os_error(code)))
+        if (1..=4095).contains(&code) {
+            Error(Repr::Os(Errno::from_raw_os_error(code)))
+        } else {
+            Error::other(alloc::format!("os error {code}"))
+        }
     }
     /// A wait cut short by a caught signal.
     pub fn signal(s: Signal) -> Error {
@@ -408,5 +415,21 @@ impl fmt::Write for Stderr {
 impl fmt::Write for Stdout {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         self.write_all(s.as_bytes()).map_err(|_| fmt::Error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+    use crate::prelude::*;
+
+    #[test]
+    fn any_os_error_code_is_an_error_not_a_panic() {
+        for code in [i32::MIN, -4096, -1, 0, 4096, 65535, i32::MAX] {
+            let e = Error::from_raw_os_error(code);
+            assert_eq!(e.raw_os_error(), None, "{code}");
+            assert!(e.to_string().contains(&code.to_string()), "{e}");
+        }
+        assert_eq!(Error::from_raw_os_error(5).raw_os_error(), Some(5));
     }
 }
