@@ -159,8 +159,9 @@ fn probe_one(p: &Path) -> Probe {
 fn ended(child: &mut Child) -> Error {
     match child.wait() {
         // 4..=6 is SIGILL, SIGTRAP, SIGABRT. SIGABRT: panic=abort after the
-        // hook; SIGILL/SIGTRAP (x86_64/aarch64 trap instructions): the tuned
-        // build's panic=immediate-abort traps at once, before any hook runs.
+        // panic handler ([`on_panic`]); SIGILL/SIGTRAP (x86_64/aarch64 trap
+        // instructions): the tuned build's panic=immediate-abort traps at
+        // once, before any handler runs.
         Ok(st) if matches!(st.signal(), Some(4..=6)) => {
             Error::panicked("probe process aborted on this device")
         }

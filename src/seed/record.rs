@@ -69,7 +69,7 @@ fn put_error(out: &mut Vec<u8>, e: &Error) {
     }
 }
 
-/// The record a helper writes from its panic hook, just before it aborts.
+/// The record a helper writes from its panic handler, just before it aborts.
 pub fn encode_fatal(e: &Error, out: &mut Vec<u8>) {
     let body = begin(out, b'P');
     put_error(out, e);
