@@ -185,6 +185,26 @@ fn check(target: &str, data: &[u8]) {
             let _ = d.poll(Instant::from_millis(0));
             let took = d.handle("fe80::1".parse().unwrap(), 255, data).is_some();
             assert_eq!(took, icmpv6::parse_ra(data).is_ok());
+            if let Some((_, hop, body)) = icmpv6::ipv6_icmp(data) {
+                let len = usize::from(u16::from_be_bytes([data[4], data[5]]));
+                assert_eq!((hop, body), (data[7], &data[40..40 + len]));
+            }
+        }
+        "url_derived" => {
+            let s = String::from_utf8_lossy(data);
+            let (base, name) = s.split_once('\0').unwrap_or((&s, "meta-data"));
+            for c in [base.to_string(), format!("http://{base}@h/")] {
+                if let Some(auth) = Url::parse(&c).ok().and_then(|u| u.basic_auth()) {
+                    let b64 = auth.strip_prefix("Basic ").expect("a Basic header");
+                    assert_eq!(b64.len() % 4, 0, "{auth}");
+                }
+            }
+            match cloudseed::url::seeded_url_v22(base, name) {
+                Some(url) if !base.contains("%s") => assert_eq!(url, format!("{base}{name}")),
+                Some(url) => assert!(url.contains(name)),
+                None => assert!(base.contains("%s")),
+            }
+            let _ = cloudseed::url::seed_base_portable(base);
         }
         other => panic!("no oracle for fuzz target {other:?}"),
     }
@@ -524,6 +544,11 @@ fn cmdline_mutations() {
 #[test]
 fn url_mutations() {
     fuzz("url", &seeds("url"), SMALL, 2);
+}
+
+#[test]
+fn url_derived_mutations() {
+    fuzz("url_derived", &seeds("url_derived"), SMALL, 20);
 }
 
 #[test]
