@@ -197,6 +197,10 @@ fn check(target: &str, data: &[u8]) {
                 if let Some(auth) = Url::parse(&c).ok().and_then(|u| u.basic_auth()) {
                     let b64 = auth.strip_prefix("Basic ").expect("a Basic header");
                     assert_eq!(b64.len() % 4, 0, "{auth}");
+                    assert!(b64
+                        .bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || b"+/=".contains(&c)));
+                    assert!(b64.len() / 4 * 3 <= c.len() + 3);
                 }
             }
             match cloudseed::url::seeded_url_v22(base, name) {

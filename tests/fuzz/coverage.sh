@@ -19,6 +19,7 @@ sysroot=$(rustc +nightly --print sysroot)
 host=$(rustc +nightly -vV | sed -n 's/^host: //p')
 llvm_cov=$sysroot/lib/rustlib/$host/bin/llvm-cov
 [ -x "$llvm_cov" ] || { echo "no $llvm_cov: rustup component add llvm-tools --toolchain nightly" >&2; exit 1; }
+mkdir -p "$root/target" # the per-target logs; a fresh clone has none
 for corpus in "$@"; do
   t=$(basename "$corpus")
   if ! cargo +nightly fuzz coverage --fuzz-dir tests/fuzz "$t" "$corpus" > "$root/target/coverage-$t.log" 2>&1; then
